@@ -1,0 +1,116 @@
+"""Serve the sample portals on 127.0.0.1, one port per twin, each at the root of its own origin.
+
+A twin at its own origin keeps the real site's root-relative links, its own robots.txt and
+sitemap.xml, so the portal's profile needs nothing but the origin swapped. Every request is logged
+(portal, path, status), which lets tests check what a crawl fetched.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from archive.samples.families import FAMILIES, Family
+from archive.samples.site import PortalTwin, make_twins
+
+log = logging.getLogger(__name__)
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Hit:
+    portal: str
+    path: str
+    status: int
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _TwinServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        twin = self.server.twin
+        try:
+            response = twin.family.handle(self.path, twin.origin)
+        except Exception:  # a bug in a sample page must not take the whole twin down
+            log.exception("sample portal %s failed on %s", twin.name, self.path)
+            self.send_error(500)
+            return
+        twin.log(self.path, response.status)
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("%s %s", self.server.twin.name, format % args)
+
+
+class _TwinServer(ThreadingHTTPServer):
+    daemon_threads = True
+    twin: RunningTwin
+
+
+@dataclass
+class RunningTwin:
+    name: str
+    family: Family
+    server: _TwinServer
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def origin(self) -> str:
+        return f"http://{HOST}:{self.server.server_address[1]}"
+
+    def log(self, path: str, status: int) -> None:
+        self.hits.append(Hit(self.name, path, status))
+
+
+class SampleSite:
+    """The running twins; use as a context manager so the ports are always released."""
+
+    def __init__(self, count: int = 30, port: int = 0) -> None:
+        self.twins: dict[str, PortalTwin] = make_twins(count)
+        self.running: dict[str, RunningTwin] = {}
+        self._port = port
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> SampleSite:
+        for offset, (name, twin) in enumerate(self.twins.items()):
+            port = self._port + offset if self._port else 0
+            server = _TwinServer((HOST, port), _Handler)
+            running = RunningTwin(name, FAMILIES[name](twin), server)
+            server.twin = running
+            self.running[name] = running
+            thread = threading.Thread(target=server.serve_forever, name=f"sample-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        for running in self.running.values():
+            running.server.shutdown()
+            running.server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> SampleSite:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def origins(self) -> dict[str, str]:
+        return {name: running.origin for name, running in self.running.items()}
+
+    def expected(self) -> list[dict]:
+        """The clean article expected from every page currently published, across the twins."""
+        return [
+            article.expected(running.origin + running.family.article_path(article))
+            for name, running in self.running.items()
+            for article in self.twins[name].articles()
+        ]

@@ -1,0 +1,223 @@
+"""The articles of the sample portals, and the clean article each page is expected to yield.
+
+Each twin holds the seed articles assigned to it plus ``count`` generated ones. A generated article
+is a pure function of (portal, index): its paragraphs, captions and author are drawn from the seeds
+with a random generator seeded by that pair, so the same article looks the same in every run and at
+every ``count``. Index 0 is the newest; indexes count back in time from ``EPOCH`` in steps of
+``STEP``. :meth:`SampleSite.publish` adds newer articles (negative indexes), as a portal does
+between two nightly crawls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from importlib import resources
+
+from archive.text import slugify
+
+VN = timezone(timedelta(hours=7))
+EPOCH = datetime(2025, 6, 30, 16, 45, tzinfo=VN)
+STEP = timedelta(hours=9, minutes=7)
+
+PLACES = [
+    "Hải Sơn", "Bắc Sơn", "Vĩnh Trung", "Vĩnh Thực", "Quảng Nghĩa", "Hòa Lạc", "Bình Ngọc",
+    "Trần Phú", "Ka Long", "Hải Hòa", "Hải Đông", "Vạn Ninh", "Hải Xuân", "Hải Tiến", "Trà Cổ",
+]
+TITLES = [
+    "Thường trực Thành ủy làm việc với xã {place}",
+    "Hội nghị giao ban công tác {period} tại {place}",
+    "Kiểm tra tiến độ giải phóng mặt bằng tại {place}",
+    "Ra quân lập lại trật tự đô thị, vệ sinh môi trường phường {place}",
+    "Đối thoại với Nhân dân xã {place} về xây dựng nông thôn mới",
+    "Triển khai nhiệm vụ phát triển kinh tế - xã hội {period}",
+    "Sơ kết Chỉ thị về nước sạch tại {place}, {period}",
+    "Xã {place} đón nhận danh hiệu xã phường sạch ma túy",
+]
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # "paragraph" or "caption"
+    text: str
+
+
+@dataclass(frozen=True)
+class SampleArticle:
+    """One article of a twin, with what a careful reader would copy from its page."""
+
+    portal: str
+    index: int
+    id: int
+    title: str
+    published: datetime
+    blocks: tuple[Block, ...]
+    author: str
+    unit: str | None
+    seed: str | None = None
+    # Seed 003 carries no date on its page: only the listing that links it shows one.
+    date_on_page: bool = True
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [b.text for b in self.blocks if b.kind == "paragraph"]
+
+    @property
+    def captions(self) -> list[str]:
+        return [b.text for b in self.blocks if b.kind == "caption"]
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.title)
+
+    def expected(self, url: str) -> dict:
+        """The clean article the archive should hold for this page."""
+        return {
+            "url": url,
+            "portal": self.portal,
+            "title": self.title,
+            "published": self.published.isoformat(),
+            "paragraphs": self.paragraphs,
+            "text": "\n".join(self.paragraphs),
+            "captions": self.captions,
+            "author": self.author,
+            "unit": self.unit,
+        }
+
+
+def _load_seeds() -> list[dict]:
+    return json.loads(resources.files("archive.samples").joinpath("seeds.json").read_text("utf-8"))
+
+
+@dataclass
+class Pools:
+    """Seed material the generator draws from."""
+
+    paragraphs: list[str]
+    captions: list[str]
+    authors: list[str]
+
+    @classmethod
+    def from_seeds(cls, seeds: list[dict]) -> Pools:
+        blocks = [b for s in seeds for b in s["blocks"]]
+        return cls(
+            paragraphs=[b["text"] for b in blocks if b["kind"] == "paragraph"],
+            captions=[b["text"] for b in blocks if b["kind"] == "caption"],
+            authors=sorted({s["author"] for s in seeds}),
+        )
+
+
+def _draw_published(rng: random.Random, index: int) -> datetime:
+    return (EPOCH - index * STEP - timedelta(minutes=rng.randrange(0, 180))).replace(second=0)
+
+
+def _stable_int(*parts: object) -> int:
+    return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:6], "big")
+
+
+@dataclass
+class PortalTwin:
+    """The article list of one sample portal; the family renders it into pages."""
+
+    name: str
+    unit: str | None
+    seeds: list[dict]
+    pools: Pools
+    count: int
+    published_extra: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _cached: tuple = field(default=(None, [], {}), repr=False)
+
+    def generated(self, index: int) -> SampleArticle:
+        rng = random.Random(f"{self.name}:{index}")
+        published = _draw_published(rng, index)
+        period = rng.choice([f"quý {(published.month - 1) // 3 + 1}/{published.year}",
+                             f"tháng {published.month}/{published.year}"])
+        title = rng.choice(TITLES).format(place=rng.choice(PLACES), period=period)
+        paragraphs = rng.sample(self.pools.paragraphs, rng.randint(3, 8))
+        blocks = [Block("paragraph", p) for p in paragraphs]
+        for caption in rng.sample(self.pools.captions, rng.randint(1, 3)):
+            blocks.insert(rng.randint(1, len(blocks)), Block("caption", caption))
+        return SampleArticle(
+            portal=self.name, index=index, id=500_000 - index, title=title, published=published,
+            blocks=tuple(blocks), author=rng.choice(self.pools.authors), unit=self.unit,
+        )
+
+    @cached_property
+    def seed_articles(self) -> list[SampleArticle]:
+        return [
+            SampleArticle(
+                portal=self.name, index=-1, id=10_000 + _stable_int(s["seed"]) % 90_000,
+                title=s["title"], published=datetime.fromisoformat(s["published"]),
+                blocks=tuple(Block(b["kind"], b["text"]) for b in s["blocks"]),
+                author=s["author"], unit=s["unit"], seed=s["seed"],
+                date_on_page=s["seed"] != "003_c30feb35b389a010",
+            )
+            for s in self.seeds
+        ]
+
+    def _timeline(self) -> list[tuple[datetime, int, SampleArticle | None]]:
+        """(published, id, seed-or-None) of every visible article, newest first; cheap to build."""
+        items: list[tuple[datetime, int, SampleArticle | None]] = []
+        for index in range(-self.published_extra, self.count):
+            items.append((self._published_of(index), 500_000 - index, None))
+        items.extend((a.published, a.id, a) for a in self.seed_articles)
+        items.sort(key=lambda t: (t[0], t[1]), reverse=True)
+        return items
+
+    def _published_of(self, index: int) -> datetime:
+        """The first draw of generated(), without building the article."""
+        return _draw_published(random.Random(f"{self.name}:{index}"), index)
+
+    def _current(self) -> tuple[list[tuple[datetime, int, SampleArticle | None]], dict[int, int]]:
+        with self._lock:
+            key = (self.count, self.published_extra)
+            if self._cached[0] != key:
+                timeline = self._timeline()
+                positions = {article_id: n for n, (_, article_id, _) in enumerate(timeline)}
+                self._cached = (key, timeline, positions)
+            return self._cached[1], self._cached[2]
+
+    @property
+    def timeline(self) -> list[tuple[datetime, int, SampleArticle | None]]:
+        return self._current()[0]
+
+    def position(self, article_id: int) -> int | None:
+        """Where the article stands in the listing, newest first."""
+        return self._current()[1].get(article_id)
+
+    def article_ids(self) -> list[int]:
+        return [article_id for _, article_id, _ in self.timeline]
+
+    def article(self, article_id: int) -> SampleArticle | None:
+        for seed in self.seed_articles:
+            if seed.id == article_id:
+                return seed
+        index = 500_000 - article_id
+        if -self.published_extra <= index < self.count:
+            return self.generated(index)
+        return None
+
+    def articles(self) -> list[SampleArticle]:
+        """Every visible article, newest first (builds them all: for tests, not for 100,000)."""
+        return [seed or self.generated(500_000 - article_id) for _, article_id, seed in self.timeline]
+
+    def publish(self, n: int) -> None:
+        """Make ``n`` newer articles appear, as between two nightly crawls."""
+        with self._lock:
+            self.published_extra += n
+
+
+def make_twins(count: int) -> dict[str, PortalTwin]:
+    seeds = _load_seeds()
+    pools = Pools.from_seeds(seeds)
+    units = {"mongcai": "Trung tâm TT&VH Móng Cái", "quangninh": None, "baoquangninh": None}
+    return {
+        name: PortalTwin(name, unit, [s for s in seeds if s["portal"] == name], pools, count)
+        for name, unit in units.items()
+    }

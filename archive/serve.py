@@ -1,0 +1,34 @@
+"""Datasette on the archive: the database is always named `archive`, whatever the file is called."""
+
+from __future__ import annotations
+
+import asyncio
+from importlib import resources
+from pathlib import Path
+
+import uvicorn
+import yaml
+from datasette.app import Datasette
+from datasette.database import Database
+
+DATABASE_NAME = "archive"
+
+
+def metadata() -> dict:
+    return yaml.safe_load(resources.files("archive").joinpath("metadata.yml").read_text("utf-8"))
+
+
+def build(db_path: str | Path) -> Datasette:
+    """A Datasette instance serving the archive read-only, with the project's metadata."""
+    ds = Datasette(
+        metadata=metadata(),
+        settings={"sql_time_limit_ms": 3000, "max_returned_rows": 1000, "facet_time_limit_ms": 500},
+    )
+    ds.add_database(Database(ds, path=str(db_path), is_mutable=True), name=DATABASE_NAME)
+    return ds
+
+
+def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001) -> None:
+    ds = build(db_path)
+    asyncio.run(ds.invoke_startup())
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")

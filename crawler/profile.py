@@ -1,0 +1,162 @@
+"""Portal profiles: one YAML file per portal in ``crawler/profiles/``, read into :class:`Profile`.
+
+A profile names the portal's real origin; ``with_origin`` swaps it (for the sample twins, or a mirror)
+while every path and pattern stays the same.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import yaml
+
+from archive.extract import Rules
+
+PROFILE_DIR = Path(str(resources.files("crawler").joinpath("profiles")))
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; the message names the file, the field and the problem."""
+
+
+@dataclass(frozen=True)
+class Politeness:
+    delay: float = 1.0
+    concurrency: int = 2
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: str
+    base_url: str
+    start_urls: list[str]
+    articles: re.Pattern[str]
+    listings: re.Pattern[str] | None = None
+    listing_item: str | None = None
+    listing_date: str | None = None
+    rules: Rules = field(default_factory=Rules)
+    politeness: Politeness = field(default_factory=Politeness)
+    source: str = ""
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or ""
+
+    def with_origin(self, origin: str) -> Profile:
+        """The same portal served from another origin (scheme://host[:port])."""
+        return replace(self, base_url=origin.rstrip("/"))
+
+    def url(self, path: str) -> str:
+        return urljoin(self.origin + "/", path)
+
+    def _local(self, url: str) -> str | None:
+        """Path and query of ``url`` when it is on this portal's origin, else None."""
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}" != self.origin:
+            return None
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def is_article(self, url: str) -> bool:
+        local = self._local(url)
+        return local is not None and bool(self.articles.fullmatch(local))
+
+    def is_listing(self, url: str) -> bool:
+        local = self._local(url)
+        return local is not None and self.listings is not None and bool(self.listings.fullmatch(local))
+
+
+def _pattern(source: str, key: str, value: object) -> re.Pattern[str]:
+    if not isinstance(value, str):
+        raise ProfileError(f"{source}: field '{key}': expected a regular expression, got {value!r}")
+    try:
+        return re.compile(value)
+    except re.error as err:
+        raise ProfileError(f"{source}: field '{key}': invalid regular expression: {err}") from err
+
+
+def parse_profile(data: object, source: str) -> Profile:
+    """Validate the YAML data of one profile; ``source`` names it in errors."""
+    if not isinstance(data, dict):
+        raise ProfileError(f"{source}: expected a mapping of fields, got {type(data).__name__}")
+    for key in ("name", "base_url", "start_urls", "articles"):
+        if key not in data:
+            raise ProfileError(f"{source}: field '{key}': missing")
+    if not re.fullmatch(r"[a-z0-9_-]+", str(data["name"])):
+        raise ProfileError(f"{source}: field 'name': use lower-case letters, digits, '-' or '_'")
+    base = urlsplit(str(data["base_url"]))
+    if base.scheme not in ("http", "https") or not base.netloc:
+        raise ProfileError(f"{source}: field 'base_url': expected an http(s) URL, got {data['base_url']!r}")
+    starts = data["start_urls"]
+    if not isinstance(starts, list) or not starts or not all(isinstance(s, str) for s in starts):
+        raise ProfileError(f"{source}: field 'start_urls': expected a non-empty list of paths or URLs")
+    rules_data = data.get("rules") or {}
+    known = {f.name for f in fields(Rules)}
+    unknown = set(rules_data) - known if isinstance(rules_data, dict) else {"<not a mapping>"}
+    if unknown:
+        raise ProfileError(f"{source}: field 'rules': unknown keys {sorted(unknown)}; known: {sorted(known)}")
+    listing = data.get("listing") or {}
+    politeness = data.get("politeness") or {}
+    try:
+        polite = Politeness(float(politeness.get("delay", 1.0)), int(politeness.get("concurrency", 2)))
+    except (TypeError, ValueError) as err:
+        raise ProfileError(f"{source}: field 'politeness': {err}") from err
+    if polite.concurrency < 1 or polite.delay < 0:
+        raise ProfileError(f"{source}: field 'politeness': concurrency must be >= 1 and delay >= 0")
+    return Profile(
+        name=data["name"],
+        title=str(data.get("title", data["name"])),
+        base_url=str(data["base_url"]).rstrip("/"),
+        start_urls=starts,
+        articles=_pattern(source, "articles", data["articles"]),
+        listings=_pattern(source, "listings", data["listings"]) if "listings" in data else None,
+        listing_item=listing.get("item"),
+        listing_date=listing.get("date"),
+        rules=Rules(**rules_data),
+        politeness=polite,
+        source=source,
+    )
+
+
+def load_profile_file(path: Path) -> Profile:
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except OSError as err:
+        raise ProfileError(f"{path}: cannot read: {err.strerror}") from err
+    except yaml.YAMLError as err:
+        raise ProfileError(f"{path}: invalid YAML: {str(err).splitlines()[0]}") from err
+    return parse_profile(data, str(path))
+
+
+def profile_names(directory: Path = PROFILE_DIR) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.yaml"))
+
+
+def load_profile(name: str, directory: Path = PROFILE_DIR) -> Profile:
+    path = directory / f"{name}.yaml"
+    if not path.exists():
+        known = ", ".join(profile_names(directory))
+        raise ProfileError(f"unknown portal {name!r}: no {path}; known: {known}")
+    profile = load_profile_file(path)
+    if profile.name != name:
+        raise ProfileError(f"{path}: field 'name': {profile.name!r} differs from the file name {name!r}")
+    return profile
+
+
+def profile_for_url(url: str, directory: Path = PROFILE_DIR) -> Profile | None:
+    """The profile whose portal hosts ``url`` (www. or not), if any."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    for name in profile_names(directory):
+        profile = load_profile(name, directory)
+        if profile.host.removeprefix("www.") == host:
+            return profile
+    return None

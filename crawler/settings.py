@@ -1,0 +1,47 @@
+"""Scrapy settings for portal-archive: a slow, polite crawler that identifies itself.
+
+Per-portal delay and concurrency come from the portal's profile (set by the spider at start-up);
+what is here is the default for every portal.
+"""
+
+BOT_NAME = "portal-archive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = (
+    "portal-archive/0.1 (+https://github.com/portal-archive/portal-archive; "
+    "archive of Vietnamese government news)"
+)
+ROBOTSTXT_OBEY = True
+
+# Politeness: one portal never sees more than a couple of requests at a time, spaced out, and
+# AutoThrottle slows down further when the portal answers slowly.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+DOWNLOAD_DELAY_JITTER = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Government servers are slow and flaky: wait, retry, but never forever.
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.ExtractPipeline": 300,
+    "crawler.pipelines.ArchivePipeline": 800,
+}
+
+# Where the archive is written; `portal-archive crawl --db` and `scrapy crawl -s ARCHIVE_DB=` set it.
+ARCHIVE_DB = "archive.db"
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
