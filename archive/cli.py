@@ -89,16 +89,13 @@ def crawl(portals: tuple[str, ...], db: str, origin_values: tuple[str, ...], del
 @click.option("--listing-date", help="The date a listing page printed beside the link, if any.")
 def extract(page: click.utils.LazyFile, url: str, portal: str | None, listing_date: str | None) -> None:
     """Print the clean article a saved PAGE holds, as JSON."""
-    from w3lib.encoding import html_to_unicode
-
     from archive.extract import Hints
     from archive.extract import extract as run_extract
 
     profile = load_profile(portal) if portal else profile_for_url(url)
-    _, html = html_to_unicode(None, page.read())
     article = run_extract(
-        html, url, portal=profile.name if profile else None, rules=profile.rules if profile else None,
-        hints=Hints(published=listing_date),
+        page.read(), url, portal=profile.name if profile else None,
+        rules=profile.rules if profile else None, hints=Hints(published=listing_date),
     )
     click.echo(json.dumps(article.as_dict(), ensure_ascii=False, indent=2))
 
@@ -121,6 +118,24 @@ def _check_archive(db: str) -> None:
     from archive.db import Archive
 
     Archive(db).close()  # one clear line if the file is not a usable archive
+
+
+@main.command()
+@click.option("--db", "db", default=DEFAULT_DB, show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="The archive's SQLite file.")
+@click.option("--portal", help="Only this portal's articles.")
+def reextract(db: str, portal: str | None) -> None:
+    """Extract the stored pages again with the current rules, updating the rows in place."""
+    from archive.db import Archive
+    from archive.reextract import reextract as run_reextract
+
+    archive = Archive(db)
+    try:
+        with click.progressbar(length=archive.count(portal), label="Re-extracting", file=sys.stderr) as bar:
+            result = run_reextract(archive, portal, progress=lambda: bar.update(1))
+    finally:
+        archive.close()
+    click.echo(f"{result.seen} articles re-extracted, {result.changed} changed")
 
 
 @main.command("sample-site")

@@ -65,3 +65,48 @@ def parse_iso(value: str | None) -> datetime | None:
 
 def isoformat(moment: datetime | None) -> str | None:
     return moment.astimezone(VN).isoformat() if moment else None
+
+
+# "Sáng 20/10, …", "Ngày 21/3, …": a lead that gives day and month only.
+_LEAD = re.compile(r"^(?:sáng|chiều|tối|trưa|đêm|ngày|hôm nay|chiều tối|sáng sớm)\s+(?:nay\s+)?"
+                   r"(\d{1,2})\s*/\s*(\d{1,2})(?!\s*/\s*\d)", re.IGNORECASE)
+# A year in the article's URL: /202110/, /2021/10/, -2021-
+_URL_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:/?(?:0[1-9]|1[0-2]))?(?=[/_-])")
+
+
+def infer_lead_date(lead: str, url: str, reference: datetime, body: str = "") -> datetime | None:
+    """The day a lead like `Sáng 20/10, …` names, with its year from (in that order) the URL, the
+    latest full date the article mentions (news cites documents dated before it), or the latest
+    year that does not put it after ``reference`` (the crawl date): a lead never tells the future."""
+    match = _LEAD.match(clean(lead))
+    if not match:
+        return None
+    day, month = int(match.group(1)), int(match.group(2))
+    reference = reference.astimezone(VN)
+    if url_year := _URL_YEAR.search(url):
+        years = [int(url_year.group(1))]
+    elif cited := _latest_cited(body, reference):
+        years = [cited.year if (month, day) >= (cited.month, cited.day) else cited.year + 1]
+    else:
+        years = [reference.year, reference.year - 1]
+    for year in years:
+        try:
+            moment = datetime(year, month, day, tzinfo=VN)
+        except ValueError:
+            return None
+        if moment <= reference:
+            return moment
+    return None
+
+
+def _latest_cited(text: str, reference: datetime) -> datetime | None:
+    """The latest full date (d/m/yyyy) written in ``text`` that is not after ``reference``."""
+    cited = []
+    for day, month, year in re.findall(r"(?<!\d)(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})(?!\d)", text):
+        try:
+            moment = datetime(int(year), int(month), int(day), tzinfo=VN)
+        except ValueError:
+            continue
+        if moment <= reference:
+            cited.append(moment)
+    return max(cited, default=None)

@@ -1,7 +1,8 @@
 """The archive: one SQLite file written with sqlite-utils.
 
 ``articles`` is keyed by canonical URL, so a re-crawl updates rows instead of adding them; the page as
-fetched is kept zlib-compressed in ``raw_html`` so extraction can be re-run when rules improve.
+fetched (its bytes, in the page's own encoding) is kept zlib-compressed in ``raw_html`` so extraction
+can be re-run when rules improve.
 The database runs in WAL mode so Datasette can read while a crawl writes.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -30,8 +33,11 @@ ARTICLE_COLUMNS = {
     "text": str,
     "captions": str,
     "paragraphs": str,
+    "published_from": str,
     "extractor": str,
     "content_hash": str,
+    "listing_date": str,
+    "content_type": str,
     "first_seen": str,
     "last_fetched": str,
     "updated_at": str,
@@ -39,6 +45,28 @@ ARTICLE_COLUMNS = {
     "raw_size": int,
     "raw_html": bytes,
 }
+
+
+@dataclass
+class StoredPage:
+    url: str
+    portal: str
+    raw: bytes
+    content_type: str | None
+    listing_date: str | None
+    fetched_at: datetime | None
+
+
+def _extracted(article: Article) -> dict:
+    """The columns extraction fills."""
+    return {
+        "url": article.url, "portal": article.portal, "title": article.title,
+        "published": article.published, "published_from": article.published_from,
+        "author": article.author, "unit": article.unit, "text": article.text,
+        "captions": json.dumps(article.captions, ensure_ascii=False),
+        "paragraphs": json.dumps(article.paragraphs, ensure_ascii=False),
+        "extractor": article.extractor, "content_hash": article.content_hash,
+    }
 
 
 def now() -> str:
@@ -79,33 +107,47 @@ class Archive:
             pk="name",
         )
 
-    def save(self, article: Article, raw_html: str, http_status: int = 200) -> Outcome:
-        """Insert or update one article; returns what happened to it."""
+    def save(
+        self, article: Article, raw: bytes, *, status: int = 200, content_type: str | None = None,
+        listing_date: str | None = None,
+    ) -> Outcome:
+        """Insert or update one article with the page it came from; returns what happened to it."""
         stamp = now()
-        raw = raw_html.encode("utf-8")
         existing = self.db.execute(
             "select content_hash, first_seen, updated_at from articles where url = ?", [article.url]
         ).fetchone()
-        row = {
-            "url": article.url, "portal": article.portal, "title": article.title,
-            "published": article.published, "author": article.author, "unit": article.unit,
-            "text": article.text, "captions": json.dumps(article.captions, ensure_ascii=False),
-            "paragraphs": json.dumps(article.paragraphs, ensure_ascii=False),
-            "extractor": article.extractor, "content_hash": article.content_hash,
-            "first_seen": existing[1] if existing else stamp, "last_fetched": stamp,
-            "http_status": http_status, "raw_size": len(raw), "raw_html": zlib.compress(raw, 9),
-        }
         outcome: Outcome = "new" if not existing else (
             "unchanged" if existing[0] == article.content_hash else "changed"
         )
-        row["updated_at"] = existing[2] if outcome == "unchanged" else stamp
+        row = {
+            **_extracted(article),
+            "first_seen": existing[1] if existing else stamp, "last_fetched": stamp,
+            "updated_at": existing[2] if outcome == "unchanged" else stamp,
+            "http_status": status, "content_type": content_type, "listing_date": listing_date,
+            "raw_size": len(raw), "raw_html": zlib.compress(raw, 9),
+        }
         with self.db.conn:
             self.db["articles"].upsert(row, pk="url")
         return outcome
 
-    def raw_html(self, url: str) -> str:
-        blob = self.db.execute("select raw_html from articles where url = ?", [url]).fetchone()[0]
-        return zlib.decompress(blob).decode("utf-8")
+    def update_extraction(self, article: Article) -> bool:
+        """Replace what extraction produced for a stored article; True when anything changed."""
+        fields = _extracted(article)
+        current = self.db["articles"].get(article.url)
+        if all(current.get(k) == v for k, v in fields.items()):
+            return False
+        with self.db.conn:
+            self.db["articles"].update(article.url, {**fields, "updated_at": now()})
+        return True
+
+    def stored_pages(self, portal: str | None = None) -> Iterator[StoredPage]:
+        """Every stored page as fetched, for re-extraction."""
+        where, args = ("where portal = ?", [portal]) if portal else ("", [])
+        query = ("select url, portal, raw_html, content_type, listing_date, last_fetched "
+                 f"from articles {where} order by url")
+        for url, name, blob, content_type, listing_date, fetched in self.db.execute(query, args):
+            yield StoredPage(url, name, zlib.decompress(blob), content_type, listing_date,
+                             datetime.fromisoformat(fetched) if fetched else None)
 
     def count(self, portal: str | None = None) -> int:
         where, args = ("where portal = ?", [portal]) if portal else ("", [])

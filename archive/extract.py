@@ -1,10 +1,12 @@
 """Turn one fetched article page into a clean article.
 
-trafilatura removes the boilerplate; a portal profile's rules (CSS or XPath selectors) narrow it to the
-article node and say where the title, date, captions and byline are. What trafilatura keeps is then
-cleaned by the generic Vietnamese rules in ``generic.yaml``: widget and counter lines go, captions are
-told apart from body paragraphs, the closing author and unit lines become fields. The crawl pipeline,
-``portal-archive extract`` and ``reextract`` all call :func:`extract`.
+trafilatura removes the boilerplate. A portal profile's rules (CSS or XPath selectors) narrow it to
+the article node and say where the title, date, captions and byline are; without them (no profile, or
+a redesign that the selectors no longer match) the generic path finds them from the page's own
+signals: marked-up captions and bylines, photos followed by a short line, JSON-LD and meta tags, and
+a date line near the headline. Either way, what is kept is cleaned by the generic Vietnamese rules in
+``generic.yaml``. The crawl pipeline, ``portal-archive extract`` and ``reextract`` all call
+:func:`extract`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from functools import cache
 from importlib import resources
 
@@ -21,13 +25,24 @@ import trafilatura
 import yaml
 from lxml import etree
 
-from archive.dates import isoformat, parse_date, parse_iso
-from archive.text import clean
+from archive.dates import VN, infer_lead_date, isoformat, parse_date, parse_iso
+from archive.text import clean, decode_html
 
 # Elements of trafilatura's XML output that hold one block of text each.
 _BLOCKS = {"p", "head", "item", "cell", "quote"}
 # Longest text that can still be a photo caption when only its place (after a photo) says so.
 _CAPTION_MAX = 250
+# Where a page without a profile marks up its captions and bylines.
+_CAPTION_NODES = "figcaption, [class*=caption], [class*=Caption], [class*=chuthich], [class*=image_desc]"
+_BYLINE_NODES = (
+    "[class*=author], [class*=byline], [itemprop=author], [class*=tacgia], [class*=tac-gia], "
+    "[align=right], [style*='text-align: right'], [style*='text-align:right']"
+)
+_TITLE_NODES = "h1, [class*=title], [class*=tieude], [class*=tieu-de], [class*=headline]"
+_DATE_NODES = "time, [class*=date], [class*=time], [class*=ngay]"
+# Text nodes outside links and lists: where a page prints its own date line.
+_FREE_TEXT = "//body//text()[normalize-space()][not(ancestor::a or ancestor::li or ancestor::script " \
+    "or ancestor::style or ancestor::option or ancestor::title)]"
 
 
 @dataclass
@@ -45,9 +60,10 @@ class Rules:
 
 @dataclass
 class Hints:
-    """What the crawl knows about a page before reading it, e.g. the date its listing printed."""
+    """What the crawl knows about a page before reading it."""
 
-    published: str | None = None
+    published: str | None = None  # the date the listing printed beside the link
+    fetched_at: datetime | None = None  # the crawl's date: the latest a year-less date can be
 
 
 @dataclass
@@ -61,6 +77,9 @@ class Article:
     author: str | None
     unit: str | None
     published: str | None
+    # Where the time came from: "page" (a date line), "metadata" (JSON-LD or meta tags), "listing"
+    # (the listing page that linked it), "lead" (day and month in the lead, year inferred), or None.
+    published_from: str | None
     content_hash: str
     # "profile" when the profile's body selector matched, "generic" without one, and
     # "generic-fallback" when the profile's selectors matched nothing: the sign of a redesign.
@@ -81,13 +100,13 @@ class _Generic:
 def _generic() -> _Generic:
     data = yaml.safe_load(resources.files("archive").joinpath("generic.yaml").read_text("utf-8"))
     return _Generic(
-        junk=_anchored(data["junk"]),
+        junk=_alternation(data["junk"]),
         unit=re.compile(data["unit"], re.IGNORECASE),
         byline_max_words=data["byline_max_words"],
     )
 
 
-def _anchored(patterns: list[str]) -> re.Pattern[str]:
+def _alternation(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
@@ -95,8 +114,12 @@ def _select(node: parsel.Selector, selector: str) -> parsel.SelectorList:
     return node.xpath(selector) if selector.startswith(("/", "(", "./")) else node.css(selector)
 
 
+def _text(node: parsel.Selector) -> str:
+    return clean(node.xpath("string()").get() or "")
+
+
 def _texts(nodes: parsel.SelectorList) -> list[str]:
-    return [t for t in (clean(n.xpath("string()").get() or "") for n in nodes) if t]
+    return [t for t in map(_text, nodes) if t]
 
 
 def _first_text(node: parsel.Selector, selector: str | None) -> str | None:
@@ -104,14 +127,33 @@ def _first_text(node: parsel.Selector, selector: str | None) -> str | None:
     return texts[0] if texts else None
 
 
-def _take(scope: parsel.Selector, selector: str | None) -> list[str]:
-    """Texts of the nodes a selector picks, removing the nodes so the body no longer has them."""
+def _take(scope: parsel.Selector, selector: str | None, max_words: int | None = None) -> list[str]:
+    """Texts of the nodes a selector picks (up to ``max_words`` long), removing them from the page."""
     if not selector:
         return []
-    nodes = _select(scope, selector)
-    texts = _texts(nodes)
+    nodes = parsel.SelectorList(
+        n for n in _select(scope, selector) if max_words is None or len(_text(n).split()) <= max_words
+    )
+    texts = [line for n in nodes if isinstance(n.root, etree._Element) for line in _lines(n.root)]
     nodes.drop()
     return texts
+
+
+def _lines(element: etree._Element) -> list[str]:
+    """The lines of text in an element: <br> and block elements end a line."""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        block = node.tag == "br" or node.tag in _BLOCK_TAGS
+        parts.append("\n" if block else "")
+        parts.append(node.text or "")
+        for child in node:
+            walk(child)
+            parts.append(child.tail or "")
+        parts.append("\n" if block else "")
+
+    walk(element)
+    return [line for line in map(clean, "".join(parts).split("\n")) if line]
 
 
 def _jsonld(page: parsel.Selector) -> list[dict]:
@@ -121,71 +163,91 @@ def _jsonld(page: parsel.Selector) -> list[dict]:
             data = json.loads(raw)
         except ValueError:
             continue
-        for item in data if isinstance(data, list) else data.get("@graph", [data]):
-            if isinstance(item, dict):
-                found.append(item)
+        if isinstance(data, dict):
+            data = data.get("@graph", [data])
+        items = data if isinstance(data, list) else []
+        found += [item for item in items if isinstance(item, dict)]
     return found
 
 
 def _meta(page: parsel.Selector, *names: str) -> str | None:
     for name in names:
-        value = page.xpath(f'//meta[@property="{name}" or @name="{name}"]/@content').get()
+        query = f'//meta[@property="{name}" or @name="{name}" or @itemprop="{name}"]/@content'
+        value = page.xpath(query).get()
         if value and value.strip():
             return clean(value)
     return None
 
 
 def _title(page: parsel.Selector, rules: Rules) -> str | None:
-    return (
-        _first_text(page, rules.title)
-        or _meta(page, "og:title")
-        or next((j["headline"] for j in _jsonld(page) if j.get("headline")), None)
-        or _first_text(page, "h1")
-        or _first_text(page, "title")
-    )
+    """The headline: the profile's, or the page's own title node that the <title> tag contains."""
+    if found := _first_text(page, rules.title):
+        return found
+    head = _first_text(page, "title") or ""
+    structured = [_meta(page, "og:title", "twitter:title")] + [j.get("headline") for j in _jsonld(page)]
+    nodes = [_text(n) for n in _select(page, _TITLE_NODES) if not n.xpath("ancestor-or-self::a | .//a")]
+    candidates = [clean(c) for c in structured + nodes if c and len(clean(c).split()) >= 3]
+    for candidate in candidates:
+        if candidate in head:
+            return candidate
+    if candidates:
+        return candidates[0]
+    parts = re.split(r"\s+[-|–]\s+", head)
+    return max(parts, key=len) if head else None
 
 
-def _published(page: parsel.Selector, rules: Rules, hints: Hints) -> str | None:
-    moment = parse_date(_first_text(page, rules.published)) if rules.published else None
-    moment = moment or parse_iso(_meta(page, "article:published_time", "pubdate", "publishdate"))
-    for item in _jsonld(page):
-        moment = moment or parse_iso(item.get("datePublished"))
-    for text in _texts(page.css("[class*=date], [class*=time], time")) if not moment else []:
-        moment = parse_date(text)
-        if moment:
-            break
-    return isoformat(moment or parse_date(hints.published))
+def _published(page: parsel.Selector, rules: Rules, hints: Hints) -> tuple[datetime | None, str | None]:
+    """The publication time and where it came from, best source first; the lead is the last resort."""
+    if rules.published and (moment := parse_date(_first_text(page, rules.published))):
+        return moment, "page"
+    stamps = [_meta(page, "article:published_time", "datePublished", "pubdate", "publishdate")]
+    stamps += [item.get("datePublished") for item in _jsonld(page)]
+    for stamp in stamps:
+        if moment := parse_iso(stamp):
+            return moment, "metadata"
+    for text in _texts(page.css(_DATE_NODES)):
+        if len(text) < 80 and (moment := parse_date(text)):
+            return moment, "page"
+    for text in page.xpath(_FREE_TEXT).getall():
+        # A free-standing date line must give the time too: related-news lists print bare dates.
+        if len(text) < 100 and re.search(r"\d[:h]\d\d", text) and (moment := parse_date(text)):
+            return moment, "page"
+    if moment := parse_date(hints.published):
+        return moment, "listing"
+    return None, None
 
 
-def _trafilatura_blocks(html: str, images: bool) -> list[tuple[str, str]]:
-    """("text", line) and ("graphic", alt) items in document order, as trafilatura kept them."""
-    xml = trafilatura.extract(
-        html, output_format="xml", include_images=images, include_tables=True, include_comments=False,
-        favor_precision=True, deduplicate=False, with_metadata=False,
+def _trafilatura_lines(html: str, images: bool) -> list[tuple[str, str]]:
+    """("text", line) and ("photo", alt) items in document order, as trafilatura kept them."""
+    options = {
+        "output_format": "xml", "include_images": images, "include_tables": True,
+        "include_comments": False, "deduplicate": False, "with_metadata": False,
+    }
+    xml = trafilatura.extract(html, favor_precision=True, **options) or trafilatura.extract(
+        html, favor_recall=True, **options
     )
     if not xml:
         return []
-    blocks: list[tuple[str, str]] = []
+    items: list[tuple[str, str]] = []
     for element in etree.fromstring(xml.encode("utf-8")).iter():
         if element.tag == "graphic":
-            blocks.append(("graphic", clean(element.get("alt") or "")))
+            items.append(("photo", clean(element.get("alt") or "")))
         elif element.tag in _BLOCKS and not any(d.tag in _BLOCKS for d in element.iterdescendants()):
             for lb in element.iter("lb"):  # a <br> inside a block separates two lines of text
                 lb.tail = "\n" + (lb.tail or "")
-            for line in "".join(element.itertext()).split("\n"):
-                if clean(line):
-                    blocks.append(("text", clean(line)))
-    return blocks
+            lines = "".join(element.itertext()).split("\n")
+            items += [("text", clean(line)) for line in lines if clean(line)]
+    return items
 
 
-def _split_captions(blocks: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    """Body paragraphs and captions: a caption follows a photo, or repeats its alt text."""
+def _sort_lines(items: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """Body paragraphs and captions: a caption repeats a photo's alt text or is a short line after it."""
     paragraphs: list[str] = []
     captions: list[str] = []
     after_photo = False
     alts: set[str] = set()
-    for kind, text in blocks:
-        if kind == "graphic":
+    for kind, text in items:
+        if kind == "photo":
             after_photo = True
             alts.add(text)
             continue
@@ -205,17 +267,19 @@ def _dedupe(lines: list[str]) -> list[str]:
 def _split_byline(paragraphs: list[str], named: list[str]) -> tuple[list[str], str | None, str | None]:
     """Body without its closing author/unit lines, the author, and the unit."""
     generic = _generic()
+
+    def short(line: str) -> bool:
+        return len(line.split()) <= generic.byline_max_words and not line.endswith(
+            (".", ":", ";", "…", "!", "?", ",")
+        )
+
     lines = list(named)
-    if not lines:  # no selector named the byline: take short closing lines without a full stop
-        while (
-            paragraphs and len(lines) < 2
-            and len(paragraphs[-1].split()) <= generic.byline_max_words
-            and not paragraphs[-1].endswith((".", ":", ";", "…", "!", "?"))
-        ):
+    if not lines:  # nothing marked the byline: take short closing lines without a full stop
+        while paragraphs and len(lines) < 2 and short(paragraphs[-1]):
             lines.insert(0, paragraphs.pop())
+    elif paragraphs and short(paragraphs[-1]) and generic.unit.fullmatch(paragraphs[-1]):
+        lines.append(paragraphs.pop())  # the unit line, printed apart from the marked author
     unit = lines.pop() if len(lines) > 1 and generic.unit.fullmatch(lines[-1]) else None
-    if not lines and unit is None:
-        return paragraphs, None, None
     return paragraphs, " - ".join(lines) or None, unit
 
 
@@ -224,48 +288,113 @@ def _wrap(fragment: str) -> str:
     return f"<html><body><article>{fragment}</article></body></html>"
 
 
-def extract(
-    html: str, url: str, *, portal: str | None = None, rules: Rules | None = None,
-    hints: Hints | None = None,
-) -> Article:
-    """Extract the article a page holds; never raises on odd markup, returns what it found."""
-    rules = rules or Rules()
-    page = parsel.Selector(text=html or "<html></html>")
-    title = _title(page, rules)
-    published = _published(page, rules, hints or Hints())
-
+def _body(page: parsel.Selector, rules: Rules) -> tuple[list[str], list[str], list[str], str]:
+    """Paragraphs, captions, byline lines and which path produced them."""
+    _paragraphs_from_breaks(page.root)
     scopes = _select(page, rules.body) if rules.body else parsel.SelectorList()
     if scopes:
-        scope = scopes[0]
-        captions = _take(scope, rules.captions)
-        byline = _take(scope, rules.author)
-        for selector in rules.drop:
-            _select(scope, selector).drop()
-        paragraphs, found = _split_captions(_trafilatura_blocks(_wrap(scope.get()), images=False))
-        captions += found
-        extractor = "profile"
+        scope, captions_at, byline_at, extractor = scopes[0], rules.captions, rules.author, "profile"
     else:
         for selector in rules.drop:
             _select(page, selector).drop()
-        byline = []
-        paragraphs, captions = _split_captions(_trafilatura_blocks(page.get(), images=True))
+        container = _densest(page.root)
+        scope = parsel.Selector(root=container) if container is not None else page
+        captions_at, byline_at = _CAPTION_NODES, _BYLINE_NODES
         extractor = "generic-fallback" if rules.body else "generic"
+    captions = _take(scope, captions_at)
+    byline = _take(scope, byline_at, None if extractor == "profile" else _generic().byline_max_words)
+    for selector in rules.drop:
+        _select(scope, selector).drop()
+    # Where nothing marks the captions up, a short line right after a photo is its caption.
+    html = scope.get() if scope is page else _wrap(scope.get())
+    paragraphs, found = _sort_lines(_trafilatura_lines(html, images=extractor != "profile" and not captions))
+    return paragraphs, captions + found, byline, extractor
 
+
+_BLOCK_TAGS = {
+    "p", "div", "td", "th", "li", "ul", "ol", "table", "tr", "tbody", "center", "blockquote", "section",
+    "article", "main", "aside", "header", "footer", "nav", "figure", "form", "h1", "h2", "h3", "h4",
+    "h5", "h6", "dl", "dd", "dt", "pre", "hr",
+}
+
+
+def _paragraphs_from_breaks(root: etree._Element) -> None:
+    """Wrap runs of text separated by <br> into <p>: old portals write paragraphs as `text<br><br>`."""
+    for parent in [e for e in root.iter() if isinstance(e.tag, str)]:
+        if parent.tag in ("p", "pre", "script", "style", "title") or parent.find("br") is None:
+            continue
+        children = list(parent)
+        runs = [etree.Element("p")]
+        runs[0].text, parent.text = parent.text, None
+        for child in children:
+            parent.remove(child)
+            tail, child.tail = child.tail, None
+            if child.tag == "br" or child.tag in _BLOCK_TAGS:
+                if child.tag != "br":
+                    runs.append(child)
+                runs.append(etree.Element("p"))
+                runs[-1].text = tail
+            else:
+                runs[-1].append(child)
+                child.tail = tail
+        for run in runs:
+            if run.tag != "p" or (run.text or "").strip() or len(run):
+                parent.append(run)
+
+
+def _densest(root: etree._Element) -> etree._Element | None:
+    """The element holding most of the page's paragraph text (scored as readability does):
+    each long text counts fully for the element around its paragraph, half for the one above."""
+    scores: dict[etree._Element, float] = {}
+    for text in root.xpath("//body//text()[not(ancestor::a or ancestor::script or ancestor::style)]"):
+        if len(text.strip()) < 80:
+            continue
+        block = text.getparent()
+        while block is not None and block.tag not in _BLOCK_TAGS:
+            block = block.getparent()
+        parent = block.getparent() if block is not None else None
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0) + len(text)
+        if (grandparent := parent.getparent()) is not None:
+            scores[grandparent] = scores.get(grandparent, 0) + len(text) / 2
+    return max(scores, key=scores.__getitem__) if scores else None
+
+
+def extract(
+    page: str | bytes, url: str, *, portal: str | None = None, rules: Rules | None = None,
+    hints: Hints | None = None, content_type: str | None = None,
+) -> Article:
+    """Extract the article a page holds; never raises on odd markup, returns what it found.
+
+    ``page`` is the page as fetched: bytes are decoded (see :func:`archive.text.decode_html`).
+    """
+    rules, hints = rules or Rules(), hints or Hints()
+    html = decode_html(page, content_type) if isinstance(page, bytes) else unicodedata.normalize("NFC", page)
+    selector = parsel.Selector(text=html or "<html></html>")
+    title = _title(selector, rules)
+    published, published_from = _published(selector, rules, hints)
+    metadata_author = next(
+        (a.get("name") for j in _jsonld(selector) if isinstance(a := j.get("author"), dict)), None
+    ) or _meta(selector, "author")
+
+    paragraphs, captions, byline, extractor = _body(selector, rules)
     junk = _generic().junk
-    extra = _anchored(rules.junk) if rules.junk else None
-    kept = [
-        p for p in paragraphs
-        if not junk.fullmatch(p) and not (extra and extra.fullmatch(p))
-    ]
+    extra = _alternation(rules.junk) if rules.junk else None
+    kept = [p for p in paragraphs if not junk.fullmatch(p) and not (extra and extra.fullmatch(p))]
     if kept and title and kept[0] == title:
         kept.pop(0)
-    if kept and len(kept[0]) < 60 and parse_date(kept[0]):
+    if kept and len(kept[0]) < 80 and parse_date(kept[0]):
         kept.pop(0)
     kept, author, unit = _split_byline(_dedupe(kept), byline)
     captions = _dedupe([c for c in captions if not junk.fullmatch(c)])
+    if published is None and kept:
+        published = infer_lead_date(kept[0], url, hints.fetched_at or datetime.now(VN), "\n".join(kept))
+        published_from = "lead" if published else None
     digest = hashlib.sha256(json.dumps([title, kept, captions], ensure_ascii=False).encode()).hexdigest()
     return Article(
-        url=url, portal=portal, title=title, text="\n".join(kept), paragraphs=kept,
-        captions=captions, author=author, unit=unit, published=published, content_hash=digest,
+        url=url, portal=portal, title=title, text="\n".join(kept), paragraphs=kept, captions=captions,
+        author=author or (clean(metadata_author) if metadata_author else None), unit=unit,
+        published=isoformat(published), published_from=published_from, content_hash=digest,
         extractor=extractor,
     )

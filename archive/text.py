@@ -28,3 +28,27 @@ def fold(text: str) -> str:
 def slugify(text: str) -> str:
     """The URL slug Vietnamese CMSes make from a headline: `Móng Cái` → `mong-cai`."""
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> str:
+    """The page's text, NFC: UTF-8 when the bytes are valid UTF-8, whatever the page claims.
+
+    Portals often declare a charset they do not use. Bytes that decode as UTF-8 (and are not plain
+    ASCII) are UTF-8 beyond reasonable doubt; otherwise the HTTP header, BOM or <meta> charset
+    decides (Windows-1258 included), and charset-normalizer guesses when nothing is declared.
+    """
+    from charset_normalizer import from_bytes
+    from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
+
+    if body.startswith(b"\xef\xbb\xbf"):
+        body = body[3:]
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        declared = http_content_type_encoding(content_type) or html_body_declared_encoding(body)
+        if declared:
+            text = html_to_unicode(content_type, body, default_encoding=declared)[1]
+        else:
+            best = from_bytes(body).best()
+            text = str(best) if best else body.decode("cp1252", errors="replace")
+    return unicodedata.normalize("NFC", text)

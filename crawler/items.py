@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from archive.extract import Article
 
@@ -13,7 +14,9 @@ class FetchedPage:
 
     url: str
     portal: str
-    html: str
+    body: bytes
+    content_type: str | None
     status: int
+    fetched_at: datetime
     listing_date: str | None = None
     article: Article | None = None

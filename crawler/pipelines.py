@@ -22,8 +22,9 @@ class ExtractPipeline:
 
     def process_item(self, item: FetchedPage) -> FetchedPage:
         item.article = extract(
-            item.html, item.url, portal=item.portal, rules=self.crawler.spider.profile.rules,
-            hints=Hints(published=item.listing_date),
+            item.body, item.url, portal=item.portal, rules=self.crawler.spider.profile.rules,
+            hints=Hints(published=item.listing_date, fetched_at=item.fetched_at),
+            content_type=item.content_type,
         )
         if not item.article.paragraphs:
             raise DropItem(f"no article text found on {item.url}")
@@ -53,6 +54,9 @@ class ArchivePipeline:
 
     def process_item(self, item: FetchedPage) -> FetchedPage:
         assert self.archive and item.article
-        outcome = self.archive.save(item.article, item.html, item.status)
+        outcome = self.archive.save(
+            item.article, item.body, status=item.status, content_type=item.content_type,
+            listing_date=item.listing_date,
+        )
         self.crawler.stats.inc_value(f"archive/{outcome}")
         return item

@@ -117,3 +117,27 @@ def test_scrapy_crawl_command_works_from_the_project(sample_site: SampleSite, tm
     )
     count = rows(db, "select count(*) from articles where portal = 'baoquangninh'")[0][0]
     assert count == 31
+
+
+def test_reextract_rewrites_rows_from_the_stored_pages(crawled: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "old-rules.db"
+    shutil.copy(crawled, db)
+    good = {r["url"]: dict(r) for r in rows(db, "select url, title, text, captions, author from articles")}
+    conn = sqlite3.connect(db)
+    with conn:  # what an older, worse extractor might have stored
+        conn.execute("update articles set text = text || char(10) || 'Loading...', captions = '[]', "
+                     "author = null")
+    conn.close()
+    result = cli("reextract", "--db", str(db), "--portal", "mongcai")
+    assert "33 articles re-extracted, 33 changed" in result.stdout
+    assert "Re-extracting" in result.stderr  # the progress bar
+    after = {r["url"]: dict(r) for r in rows(db, "select url, portal, title, text, captions, author from articles")}
+    for url, row in after.items():
+        if row.pop("portal") == "mongcai":
+            assert row == good[url]
+        else:
+            assert row["text"].endswith("Loading...") and row["author"] is None
+    again = cli("reextract", "--db", str(db))
+    assert "95 articles re-extracted, 62 changed" in again.stdout

@@ -107,18 +107,7 @@ class Family:
     def render_article(self, article: SampleArticle) -> str:
         at = self.twin.position(article.id) or 0
         related = [self._item(self.twin.article(i)) for _, i, _ in self.twin.timeline[at + 1 : at + 6]]
-        jsonld = json.dumps(
-            {
-                "@context": "https://schema.org", "@type": "NewsArticle", "headline": article.title,
-                "datePublished": article.published.isoformat(),
-                "author": {"@type": "Person", "name": article.author},
-            },
-            ensure_ascii=False,
-        ).replace("</", "<\\/")
-        return _ENV.get_template(f"{self.template}/article.html").render(
-            article=article, related=related, weekday=WEEKDAYS[article.published.weekday()],
-            jsonld=jsonld,
-        )
+        return render_article(self.template, article, related)
 
     def robots(self, origin: str) -> str:
         return f"User-agent: *\nDisallow: /admin/\n\nSitemap: {origin}/sitemap.xml\n"
@@ -157,6 +146,21 @@ class Family:
 
     def _path_of(self, article_id: int, seed: SampleArticle | None) -> str:
         return self.article_path(seed or self.twin.article(article_id))
+
+
+def render_article(layout: str, article: SampleArticle, related: list[dict]) -> str:
+    """An article page in one of the layouts under templates/ (a family's, or legacy/modern)."""
+    jsonld = json.dumps(
+        {
+            "@context": "https://schema.org", "@type": "NewsArticle", "headline": article.title,
+            "datePublished": article.published.isoformat(),
+            "author": {"@type": "Person", "name": article.author},
+        },
+        ensure_ascii=False,
+    ).replace("</", "<\\/")
+    return _ENV.get_template(f"{layout}/article.html").render(
+        article=article, related=related, weekday=WEEKDAYS[article.published.weekday()], jsonld=jsonld,
+    )
 
 
 def _rfc822(moment: datetime) -> str:

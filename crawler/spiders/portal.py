@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
@@ -67,7 +68,9 @@ class PortalSpider(scrapy.Spider):
         if not hasattr(response, "text"):
             self.logger.warning("not a text page, skipped: %s", response.url)
             return
+        content_type = response.headers.get("Content-Type")
         yield FetchedPage(
-            url=canonical(response.url), portal=self.profile.name, html=response.text,
-            status=response.status, listing_date=listing_date,
+            url=canonical(response.url), portal=self.profile.name, body=response.body,
+            content_type=content_type.decode("latin-1") if content_type else None,
+            status=response.status, fetched_at=datetime.now(UTC), listing_date=listing_date,
         )
