@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from archive.dates import VN
 from archive.db import ArchiveError
+from archive.lock import EXIT_LOCKED, ArchiveLockedError
 from crawler.profile import ProfileError, load_profile, profile_for_url, profile_names
 
 DEFAULT_DB = "archive.db"
@@ -52,12 +57,22 @@ def _origins(values: tuple[str, ...]) -> dict[str, str]:
 @db_option
 @click.option("--origin", "origin_values", multiple=True, metavar="PORTAL=URL",
               help="Crawl PORTAL from another origin (a mirror or its sample twin). Repeatable.")
+@click.option("--full", is_flag=True, help="Walk every listing page and re-check every archived article.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Backfill: skip articles published before DATE.")
+@click.option("--now", "now_at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
+              help="Crawl as if at this time (which articles are young enough to re-check).")
 @click.option("--delay", type=float, help="Seconds between requests to one portal (default: the profile's).")
+@click.option("--log-dir", type=click.Path(file_okay=False), help="Write this run's log to a new file there.")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
-def crawl(portals: tuple[str, ...], db: str, origin_values: tuple[str, ...], delay: float | None,
-          log_level: str) -> None:
-    """Crawl PORTALS (default: every profile) into the archive."""
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON lines (for cron and scripts).")
+def crawl(portals: tuple[str, ...], db: str, origin_values: tuple[str, ...], full: bool, since: datetime | None,
+          now_at: datetime | None, delay: float | None, log_dir: str | None, log_level: str, as_json: bool) -> None:
+    """Crawl PORTALS (default: every profile) into the archive: only what is new, unless --full.
+
+    Exit status: 0 when every portal was crawled, 1 when one failed outright, 75 when another crawl
+    is writing the archive.
+    """
     from crawler.runner import run_crawl
 
     names = list(portals) or profile_names()
@@ -69,17 +84,69 @@ def crawl(portals: tuple[str, ...], db: str, origin_values: tuple[str, ...], del
         raise click.BadParameter(
             f"not crawled in this run: {', '.join(sorted(unknown))}", param_hint="--origin"
         )
-    overrides: dict[str, object] = {"LOG_LEVEL": log_level.upper()}
+    overrides: dict[str, object] = {
+        "LOG_LEVEL": log_level.upper(), "PROGRESS_LINE": sys.stderr.isatty() and not as_json,
+    }
     if delay is not None:
         overrides.update(DOWNLOAD_DELAY=delay, AUTOTHROTTLE_ENABLED=delay > 0)
-    results = run_crawl(names, db, origins, overrides)
-    failed = False
-    click.echo(f"{'portal':<14} {'pages':>6} {'new':>5} {'changed':>7} {'errors':>6}  finish")
-    for r in results:
-        click.echo(f"{r.portal:<14} {r.pages:>6} {r.new:>5} {r.changed:>7} {r.errors:>6}  {r.finish_reason}")
-        failed |= r.finish_reason != "finished" or r.pages == 0
+    if log_dir:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        overrides["LOG_FILE"] = str(Path(log_dir) / f"crawl-{stamp}-{os.getpid()}.log")
+    spider_args = {
+        "full": full,
+        "since": since.replace(tzinfo=VN).isoformat() if since else None,
+        "now": (now_at if now_at.tzinfo else now_at.replace(tzinfo=VN)).isoformat() if now_at else None,
+    }
+    try:
+        results = run_crawl(names, db, origins, overrides, spider_args)
+    except ArchiveLockedError as err:
+        click.echo(f"Error: {err}", err=True)
+        sys.exit(EXIT_LOCKED)
+    if as_json:
+        for r in results:
+            click.echo(json.dumps(asdict(r)))
+    else:
+        click.echo(f"{'portal':<14} {'pages':>6} {'new':>5} {'changed':>7} {'gone':>5} {'errors':>6}  status")
+        for r in results:
+            click.echo(f"{r.portal:<14} {r.pages:>6} {r.new:>5} {r.changed:>7} {r.gone:>5} {r.errors:>6}  {r.status}")
+    failed = [r.portal for r in results if r.status == "failed"]
     if failed:
-        raise click.ClickException("at least one portal failed; see the log above")
+        raise click.ClickException(f"crawl failed for {', '.join(failed)}; see the log")
+
+
+@main.command()
+@click.option("--db", "db", default=DEFAULT_DB, show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="The archive's SQLite file.")
+@click.option("--portal", help="Only this portal.")
+@click.option("--runs", default=5, show_default=True, type=click.IntRange(1, 1000), help="Runs shown per portal.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(db: str, portal: str | None, runs: int, as_json: bool) -> None:
+    """Summarise the last crawl runs and flag portals that need a look.
+
+    Exit status 1 when a portal's last run failed outright.
+    """
+    from archive.db import Archive
+    from archive.health import assess
+
+    archive = Archive(db)
+    try:
+        reports = assess(archive, portal, runs)
+    finally:
+        archive.close()
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=2))
+    else:
+        for report in reports:
+            click.echo(f"{report.portal}: {report.articles} articles, last run {report.last_status}")
+            for run in report.runs:
+                click.echo(f"  {run['started'][:19]}  {run['status']:<11} pages {run['pages'] or 0:>5}  "
+                           f"new {run['new'] or 0:>4}  changed {run['changed'] or 0:>3}  "
+                           f"gone {run['gone'] or 0:>3}  errors {run['errors'] or 0:>3}")
+            for flag in report.flags:
+                click.echo(f"  ! {flag}")
+    if any(r.last_status == "failed" for r in reports):
+        sys.exit(1)
 
 
 @main.command()

@@ -22,6 +22,7 @@ import sqlite_utils
 from archive.extract import Article
 
 Outcome = Literal["new", "changed", "unchanged"]
+RUN_STATUSES = ("running", "finished", "partial", "failed", "interrupted")
 
 ARTICLE_COLUMNS = {
     "url": str,
@@ -42,9 +43,37 @@ ARTICLE_COLUMNS = {
     "last_fetched": str,
     "updated_at": str,
     "http_status": int,
+    "etag": str,
+    "last_modified": str,
+    "last_checked": str,
+    "gone_at": str,
+    "version": int,
     "raw_size": int,
     "raw_html": bytes,
 }
+# An earlier text of an article, kept when the portal changed it.
+VERSION_COLUMNS = {
+    "url": str, "version": int, "title": str, "published": str, "author": str, "unit": str,
+    "text": str, "paragraphs": str, "captions": str, "content_hash": str, "fetched_at": str,
+    "replaced_at": str,
+}
+RUN_COLUMNS = {
+    "id": int, "portal": str, "started": str, "finished": str, "status": str, "full": int,
+    "pages": int, "new": int, "changed": int, "unchanged": int, "not_modified": int, "gone": int,
+    "errors": int, "links_seen": int, "fallbacks": int, "pid": int, "log_file": str,
+}
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the crawl needs to know of an archived article to decide whether to fetch it again."""
+
+    first_seen: str
+    published: str | None
+    etag: str | None
+    last_modified: str | None
+    last_fetched: str | None
+    gone: bool
 
 
 @dataclass
@@ -70,7 +99,7 @@ def _extracted(article: Article) -> dict:
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 class ArchiveError(RuntimeError):
@@ -90,15 +119,26 @@ class Archive:
             raise ArchiveError(f"{self.path}: cannot open the archive: {err}") from err
 
     def ensure_schema(self) -> None:
-        if "articles" not in self.db.table_names():
-            self.db["articles"].create(ARTICLE_COLUMNS, pk="url", not_null={"portal"})
-            self.db["articles"].create_index(["portal", "published"])
-            self.db["articles"].create_index(["published"])
-        if "portals" not in self.db.table_names():
-            self.db["portals"].create(
-                {"name": str, "title": str, "base_url": str, "crawled_from": str, "last_crawled": str},
-                pk="name",
-            )
+        """Create the tables, or add the columns a newer version needs to an older archive."""
+        tables = {
+            "articles": (ARTICLE_COLUMNS, "url"),
+            "article_versions": (VERSION_COLUMNS, ("url", "version")),
+            "crawl_runs": (RUN_COLUMNS, "id"),
+            "portals": ({"name": str, "title": str, "base_url": str, "crawled_from": str,
+                         "last_crawled": str}, "name"),
+        }
+        existing = set(self.db.table_names())
+        for name, (columns, pk) in tables.items():
+            table = self.db[name]
+            if name not in existing:
+                table.create(columns, pk=pk)
+                continue
+            for column, kind in columns.items():
+                if column not in table.columns_dict:
+                    table.add_column(column, kind)
+        for index in (["portal", "published"], ["published"], ["gone_at"]):
+            self.db["articles"].create_index(index, if_not_exists=True)
+        self.db["crawl_runs"].create_index(["portal", "started"], if_not_exists=True)
 
     def upsert_portal(self, name: str, title: str, base_url: str, crawled_from: str) -> None:
         self.db["portals"].upsert(
@@ -109,26 +149,93 @@ class Archive:
 
     def save(
         self, article: Article, raw: bytes, *, status: int = 200, content_type: str | None = None,
-        listing_date: str | None = None,
+        listing_date: str | None = None, etag: str | None = None, last_modified: str | None = None,
     ) -> Outcome:
-        """Insert or update one article with the page it came from; returns what happened to it."""
+        """Insert or update one article with the page it came from; returns what happened to it.
+
+        When the text changed, the text it replaces is kept in ``article_versions``.
+        """
         stamp = now()
-        existing = self.db.execute(
-            "select content_hash, first_seen, updated_at from articles where url = ?", [article.url]
-        ).fetchone()
-        outcome: Outcome = "new" if not existing else (
-            "unchanged" if existing[0] == article.content_hash else "changed"
+        current = self._row(article.url)
+        outcome: Outcome = "new" if not current else (
+            "unchanged" if current["content_hash"] == article.content_hash else "changed"
         )
         row = {
             **_extracted(article),
-            "first_seen": existing[1] if existing else stamp, "last_fetched": stamp,
-            "updated_at": existing[2] if outcome == "unchanged" else stamp,
+            "first_seen": current["first_seen"] if current else stamp, "last_fetched": stamp,
+            "last_checked": stamp, "gone_at": None,
+            "updated_at": current["updated_at"] if outcome == "unchanged" else stamp,
+            "version": (current["version"] or 1) + (outcome == "changed") if current else 1,
             "http_status": status, "content_type": content_type, "listing_date": listing_date,
+            "etag": etag, "last_modified": last_modified,
             "raw_size": len(raw), "raw_html": zlib.compress(raw, 9),
         }
         with self.db.conn:
+            if outcome == "changed":
+                self.db["article_versions"].insert(
+                    {**{k: current[k] for k in VERSION_COLUMNS if k in current},
+                     "version": current["version"] or 1, "fetched_at": current["updated_at"],
+                     "replaced_at": stamp},
+                    pk=("url", "version"), replace=True,
+                )
             self.db["articles"].upsert(row, pk="url")
         return outcome
+
+    def _row(self, url: str) -> dict | None:
+        cursor = self.db.execute("select * from articles where url = ?", [url])
+        values = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], values, strict=True)) if values else None
+
+    def not_modified(self, url: str) -> None:
+        """The portal answered 304: the article is as archived."""
+        with self.db.conn:
+            self.db.execute("update articles set last_checked = ?, gone_at = null where url = ?", [now(), url])
+
+    def mark_gone(self, url: str, status: int) -> bool:
+        """The page now answers 404/410: keep the article, note since when it is gone."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "update articles set gone_at = ?, http_status = ?, last_checked = ? "
+                "where url = ? and gone_at is null", [now(), status, now(), url],
+            )
+        return cursor.rowcount > 0
+
+    def known(self, portal: str) -> dict[str, Known]:
+        """Every archived article of a portal, by URL."""
+        query = ("select url, first_seen, published, etag, last_modified, last_fetched, gone_at "
+                 "from articles where portal = ?")
+        return {
+            url: Known(first_seen, published, etag, last_modified, fetched, gone is not None)
+            for url, first_seen, published, etag, last_modified, fetched, gone in self.db.execute(query, [portal])
+        }
+
+    # Crawl runs -----------------------------------------------------------------------------
+    def start_run(self, portal: str, full: bool, pid: int, log_file: str | None = None) -> int:
+        with self.db.conn:
+            # Only one crawl writes at a time (see archive.lock): a run still marked running died.
+            self.db.execute("update crawl_runs set status = 'interrupted' where portal = ? and status = 'running'",
+                            [portal])
+            return self.db["crawl_runs"].insert(
+                {"portal": portal, "started": now(), "status": "running", "full": int(full), "pid": pid,
+                 "log_file": log_file}
+            ).last_pk
+
+    def finish_run(self, run_id: int, status: str, counts: dict[str, int]) -> None:
+        with self.db.conn:
+            self.db["crawl_runs"].update(run_id, {"finished": now(), "status": status, **counts})
+
+    def complete_through(self, portal: str) -> str | None:
+        """When the last complete walk of the portal ended: everything archived by then is whole."""
+        row = self.db.execute(
+            "select max(finished) from crawl_runs where portal = ? and status = 'finished'", [portal]
+        ).fetchone()
+        return row[0] if row else None
+
+    def runs(self, portal: str | None = None, limit: int = 20) -> list[dict]:
+        where, args = ("where portal = ?", [portal]) if portal else ("", [])
+        cursor = self.db.execute(f"select * from crawl_runs {where} order by id desc limit ?", [*args, limit])
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def update_extraction(self, article: Article) -> bool:
         """Replace what extraction produced for a stored article; True when anything changed."""

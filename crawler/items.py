@@ -19,4 +19,14 @@ class FetchedPage:
     status: int
     fetched_at: datetime
     listing_date: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
     article: Article | None = None
+
+
+@dataclass
+class Checked:
+    """An archived article fetched again that did not come back with a page: 304, 404 or 410."""
+
+    url: str
+    status: int

@@ -1,13 +1,17 @@
-"""Item pipelines: extract each fetched page, then store it in the archive."""
+"""Item pipelines: extract each fetched page, then store it in the archive and log the run."""
 
 from __future__ import annotations
 
+import os
+
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from archive import lock
 from archive.db import Archive
 from archive.extract import Hints, extract
-from crawler.items import FetchedPage
+from crawler.items import Checked, FetchedPage
 
 
 class ExtractPipeline:
@@ -20,43 +24,86 @@ class ExtractPipeline:
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         return cls(crawler)
 
-    def process_item(self, item: FetchedPage) -> FetchedPage:
+    def process_item(self, item: FetchedPage | Checked) -> FetchedPage | Checked:
+        if not isinstance(item, FetchedPage):
+            return item
         item.article = extract(
             item.body, item.url, portal=item.portal, rules=self.crawler.spider.profile.rules,
             hints=Hints(published=item.listing_date, fetched_at=item.fetched_at),
             content_type=item.content_type,
         )
+        self.crawler.stats.inc_value(f"extract/{item.article.extractor}")
         if not item.article.paragraphs:
+            self.crawler.stats.inc_value("articles/failed")
             raise DropItem(f"no article text found on {item.url}")
         return item
 
 
+def run_status(stats: dict, reason: str) -> str:
+    """finished: every page the walk needed came; only such a run lets the next one stop early."""
+    if not stats.get("response_received_count"):
+        return "failed"
+    if reason != "finished":
+        return "interrupted"
+    if stats.get("discovery/failed") or stats.get("articles/failed"):
+        return "partial"
+    return "finished"
+
+
 class ArchivePipeline:
-    """Upserts articles into the SQLite archive named by the ARCHIVE_DB setting."""
+    """Upserts articles into the SQLite archive named by ARCHIVE_DB, and records the run."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.db = crawler.settings.get("ARCHIVE_DB")
         self.archive: Archive | None = None
+        self.run_id: int | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
+        lock.acquire(self.db)
         spider = self.crawler.spider
-        self.archive = Archive(self.crawler.settings.get("ARCHIVE_DB"))
+        self.archive = Archive(self.db)
         profile = spider.profile
         self.archive.upsert_portal(profile.name, profile.title, spider.canonical_base, profile.origin)
+        self.run_id = self.archive.start_run(
+            profile.name, spider.full, os.getpid(), self.crawler.settings.get("LOG_FILE")
+        )
 
-    def close_spider(self) -> None:
-        if self.archive:
-            self.archive.close()
-
-    def process_item(self, item: FetchedPage) -> FetchedPage:
-        assert self.archive and item.article
+    def process_item(self, item: FetchedPage | Checked) -> FetchedPage | Checked:
+        assert self.archive
+        stats = self.crawler.stats
+        if isinstance(item, Checked):
+            if item.status == 304:
+                self.archive.not_modified(item.url)
+                stats.inc_value("archive/not_modified")
+            elif self.archive.mark_gone(item.url, item.status):
+                stats.inc_value("archive/gone")
+            return item
+        assert item.article
         outcome = self.archive.save(
             item.article, item.body, status=item.status, content_type=item.content_type,
-            listing_date=item.listing_date,
+            listing_date=item.listing_date, etag=item.etag, last_modified=item.last_modified,
         )
-        self.crawler.stats.inc_value(f"archive/{outcome}")
+        stats.inc_value(f"archive/{outcome}")
         return item
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if not self.archive:
+            return
+        stats = self.crawler.stats.get_stats()
+        counts = {
+            "pages": stats.get("response_received_count", 0),
+            **{k: stats.get(f"archive/{k}", 0) for k in ("new", "changed", "unchanged", "not_modified", "gone")},
+            "errors": stats.get("log_count/ERROR", 0),
+            "links_seen": stats.get("discovery/links", 0),
+            "fallbacks": stats.get("extract/generic-fallback", 0),
+        }
+        self.archive.finish_run(self.run_id, run_status(stats, reason), counts)
+        self.archive.close()
+        self.archive = None
+        lock.release(self.db)

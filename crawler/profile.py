@@ -39,6 +39,11 @@ class Profile:
     listings: re.Pattern[str] | None = None
     listing_item: str | None = None
     listing_date: str | None = None
+    listing_next: str | None = None  # the "next page" link: listings are walked page after page
+    overlap: int = 1  # listing pages walked past the first one that holds nothing new
+    sitemaps: list[str] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
+    recheck_days: float = 3.0  # articles younger than this are fetched again to catch edits
     rules: Rules = field(default_factory=Rules)
     politeness: Politeness = field(default_factory=Politeness)
     source: str = ""
@@ -105,6 +110,14 @@ def parse_profile(data: object, source: str) -> Profile:
     if unknown:
         raise ProfileError(f"{source}: field 'rules': unknown keys {sorted(unknown)}; known: {sorted(known)}")
     listing = data.get("listing") or {}
+    for key in ("sitemaps", "feeds"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ProfileError(f"{source}: field '{key}': expected a list of paths or URLs")
+    try:
+        overlap, recheck_days = int(listing.get("overlap", 1)), float(data.get("recheck_days", 3))
+    except (TypeError, ValueError) as err:
+        raise ProfileError(f"{source}: field 'listing.overlap' or 'recheck_days': {err}") from err
     politeness = data.get("politeness") or {}
     try:
         polite = Politeness(float(politeness.get("delay", 1.0)), int(politeness.get("concurrency", 2)))
@@ -121,6 +134,11 @@ def parse_profile(data: object, source: str) -> Profile:
         listings=_pattern(source, "listings", data["listings"]) if "listings" in data else None,
         listing_item=listing.get("item"),
         listing_date=listing.get("date"),
+        listing_next=listing.get("next"),
+        overlap=overlap,
+        sitemaps=data.get("sitemaps", []),
+        feeds=data.get("feeds", []),
+        recheck_days=recheck_days,
         rules=Rules(**rules_data),
         politeness=polite,
         source=source,

@@ -8,6 +8,8 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
+from archive import lock
+from crawler.pipelines import run_status
 from crawler.spiders.portal import PortalSpider
 
 
@@ -25,9 +27,10 @@ class PortalResult:
     pages: int
     new: int
     changed: int
-    unchanged: int
+    not_modified: int
+    gone: int
     errors: int
-    finish_reason: str
+    status: str
 
     @classmethod
     def from_crawler(cls, portal: str, crawler: Crawler) -> PortalResult:
@@ -37,22 +40,30 @@ class PortalResult:
             pages=int(stats.get("response_received_count", 0)),
             new=int(stats.get("archive/new", 0)),
             changed=int(stats.get("archive/changed", 0)),
-            unchanged=int(stats.get("archive/unchanged", 0)),
-            errors=int(stats.get("log_count/ERROR", 0)) + int(stats.get("item_dropped_count", 0)),
-            finish_reason=str(stats.get("finish_reason", "not started")),
+            not_modified=int(stats.get("archive/not_modified", 0)),
+            gone=int(stats.get("archive/gone", 0)),
+            errors=int(stats.get("log_count/ERROR", 0)),
+            status=run_status(stats, str(stats.get("finish_reason", "not started"))),
         )
 
 
 def run_crawl(
     portals: list[str], db: str, origins: dict[str, str] | None = None,
-    overrides: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None, spider_args: dict[str, Any] | None = None,
 ) -> list[PortalResult]:
-    """Crawl the portals (concurrently, each at its own polite pace) into the archive ``db``."""
-    process = CrawlerProcess(project_settings({"ARCHIVE_DB": db, **(overrides or {})}))
-    crawlers = []
-    for portal in portals:
-        crawler = process.create_crawler(PortalSpider)
-        crawlers.append((portal, crawler))
-        process.crawl(crawler, portal=portal, origin=(origins or {}).get(portal))
-    process.start()
+    """Crawl the portals (concurrently, each at its own polite pace) into the archive ``db``.
+
+    Raises archive.lock.ArchiveLockedError before fetching anything if another crawl writes ``db``.
+    """
+    lock.acquire(db)
+    try:
+        process = CrawlerProcess(project_settings({"ARCHIVE_DB": db, **(overrides or {})}))
+        crawlers = []
+        for portal in portals:
+            crawler = process.create_crawler(PortalSpider)
+            crawlers.append((portal, crawler))
+            process.crawl(crawler, portal=portal, origin=(origins or {}).get(portal), **(spider_args or {}))
+        process.start()
+    finally:
+        lock.release(db)
     return [PortalResult.from_crawler(portal, crawler) for portal, crawler in crawlers]

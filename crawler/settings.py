@@ -35,6 +35,9 @@ REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
+EXTENSIONS = {"crawler.progress.ProgressLine": 500}
+PROGRESS_LINE = False  # `portal-archive crawl` turns it on when writing to a terminal
+
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 300,
     "crawler.pipelines.ArchivePipeline": 800,

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import formatdate
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
@@ -30,6 +31,7 @@ class Response:
     status: int
     content_type: str
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _text(status: int, body: str, content_type: str = "text/html; charset=utf-8") -> Response:
@@ -81,7 +83,11 @@ class Family:
         article = self.twin.article(article_id) if article_id is not None else None
         if article is None:
             return _text(404, "<html><body><h1>404 - Không tìm thấy trang</h1></body></html>")
-        return _text(200, self.render_article(article))
+        response = _text(200, self.render_article(article))
+        response.headers = {"ETag": article.etag,
+                            "Last-Modified": formatdate((article.modified or article.published).timestamp(),
+                                                        usegmt=True)}
+        return response
 
     # Pages --------------------------------------------------------------------------------
     def _item(self, article: SampleArticle) -> dict:

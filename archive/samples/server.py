@@ -38,10 +38,20 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("sample portal %s failed on %s", twin.name, self.path)
             self.send_error(500)
             return
+        etag = response.headers.get("ETag")
+        if etag and self.headers.get("If-None-Match") == etag:
+            twin.log(self.path, 304)
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         twin.log(self.path, response.status)
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(response.body)
 

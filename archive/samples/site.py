@@ -14,7 +14,7 @@ import hashlib
 import json
 import random
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from importlib import resources
@@ -62,6 +62,13 @@ class SampleArticle:
     seed: str | None = None
     # Seed 003 carries no date on its page: only the listing that links it shows one.
     date_on_page: bool = True
+    modified: datetime | None = None  # set when the portal edited the article after publishing it
+
+    @property
+    def etag(self) -> str:
+        """What an HTTP server would send as the page's ETag: changes with the content."""
+        digest = hashlib.sha1(repr((self.title, self.blocks, self.author)).encode()).hexdigest()
+        return f'"{digest[:16]}"'
 
     @property
     def paragraphs(self) -> list[str]:
@@ -130,6 +137,9 @@ class PortalTwin:
     pools: Pools
     count: int
     published_extra: int = 0
+    edits: dict[int, int] = field(default_factory=dict)  # article id -> times edited
+    removed: set[int] = field(default_factory=set)
+    _changes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cached: tuple = field(default=(None, [], {}), repr=False)
 
@@ -167,6 +177,7 @@ class PortalTwin:
         for index in range(-self.published_extra, self.count):
             items.append((self._published_of(index), 500_000 - index, None))
         items.extend((a.published, a.id, a) for a in self.seed_articles)
+        items = [item for item in items if item[1] not in self.removed]
         items.sort(key=lambda t: (t[0], t[1]), reverse=True)
         return items
 
@@ -176,7 +187,7 @@ class PortalTwin:
 
     def _current(self) -> tuple[list[tuple[datetime, int, SampleArticle | None]], dict[int, int]]:
         with self._lock:
-            key = (self.count, self.published_extra)
+            key = (self.count, self.published_extra, self._changes)
             if self._cached[0] != key:
                 timeline = self._timeline()
                 positions = {article_id: n for n, (_, article_id, _) in enumerate(timeline)}
@@ -195,22 +206,40 @@ class PortalTwin:
         return [article_id for _, article_id, _ in self.timeline]
 
     def article(self, article_id: int) -> SampleArticle | None:
-        for seed in self.seed_articles:
-            if seed.id == article_id:
-                return seed
+        if article_id in self.removed:
+            return None
+        article = next((seed for seed in self.seed_articles if seed.id == article_id), None)
         index = 500_000 - article_id
-        if -self.published_extra <= index < self.count:
-            return self.generated(index)
-        return None
+        if article is None and -self.published_extra <= index < self.count:
+            article = self.generated(index)
+        if article is None or article_id not in self.edits:
+            return article
+        times = self.edits[article_id]
+        blocks = list(article.blocks)
+        last = max(n for n, b in enumerate(blocks) if b.kind == "paragraph")
+        blocks[last] = Block("paragraph", f"{blocks[last].text} (Bài viết được cập nhật lần {times}.)")
+        return replace(article, blocks=tuple(blocks), modified=article.published + timedelta(days=times))
 
     def articles(self) -> list[SampleArticle]:
         """Every visible article, newest first (builds them all: for tests, not for 100,000)."""
-        return [seed or self.generated(500_000 - article_id) for _, article_id, seed in self.timeline]
+        return [self.article(article_id) for _, article_id, _ in self.timeline]
 
     def publish(self, n: int) -> None:
         """Make ``n`` newer articles appear, as between two nightly crawls."""
         with self._lock:
             self.published_extra += n
+
+    def edit(self, article_id: int) -> None:
+        """Change the article's text, as a portal correcting a story does."""
+        with self._lock:
+            self.edits[article_id] = self.edits.get(article_id, 0) + 1
+            self._changes += 1
+
+    def remove(self, article_id: int) -> None:
+        """Take the article down: its page answers 404 and the listings no longer show it."""
+        with self._lock:
+            self.removed.add(article_id)
+            self._changes += 1
 
 
 def make_twins(count: int) -> dict[str, PortalTwin]:

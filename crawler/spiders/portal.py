@@ -1,32 +1,58 @@
-"""One spider for every portal: its profile says where the listings are and what an article URL is."""
+"""One spider for every portal: its profile says where the listings, feeds and sitemaps are and what
+an article URL looks like.
+
+Nightly runs are incremental. Listings are walked newest first, page after page, only until a page
+holds nothing but articles archived by a complete earlier run (plus ``overlap`` pages); archived
+articles are not fetched again, except the young ones (``recheck_days``), which are asked for with
+If-None-Match / If-Modified-Since to catch edits and removals. A run cut short (Ctrl-C, kill, power
+loss) never counts as complete, so the next run walks past what it left half-done.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
 
+from archive.dates import parse_date, parse_iso
+from archive.db import Archive, Known
 from archive.text import clean
 from archive.urls import canonical
-from crawler.items import FetchedPage
+from crawler.items import Checked, FetchedPage
 from crawler.profile import Profile, load_profile
+
+RECHECK_STATUSES = [304, 404, 410]
+
+
+def _flag(value: object) -> bool:
+    return str(value).lower() in ("1", "true", "yes", "on")
 
 
 class PortalSpider(scrapy.Spider):
-    """`scrapy crawl portal -a portal=mongcai [-a origin=http://127.0.0.1:8765]`"""
+    """`scrapy crawl portal -a portal=mongcai [-a origin=URL] [-a full=1] [-a since=2024-01-01]`"""
 
     name = "portal"
 
-    def __init__(self, portal: str, origin: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, portal: str, origin: str | None = None, full: object = False, since: str | None = None,
+        now: str | None = None, **kwargs: Any,
+    ) -> None:
         profile = load_profile(portal)
         self.canonical_base = profile.base_url
         self.profile: Profile = profile.with_origin(origin) if origin else profile
         super().__init__(name=self.name, **kwargs)
         self.allowed_domains = [self.profile.host]
+        self.full = _flag(full)
+        self.since = parse_iso(since) if since else None
+        self.now = parse_iso(now) if now else datetime.now(UTC)
+        self.known: dict[str, Known] = {}
+        self.complete_through: datetime | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -37,40 +63,173 @@ class PortalSpider(scrapy.Spider):
         crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", polite.concurrency, priority="spider")
         return spider
 
+    # Start ----------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for path in self.profile.start_urls:
-            yield scrapy.Request(self.profile.url(path), callback=self.parse_listing)
+        archive = Archive(self.settings.get("ARCHIVE_DB"))
+        try:
+            self.known = archive.known(self.profile.name)
+            complete = None if self.full else archive.complete_through(self.profile.name)
+        finally:
+            archive.close()
+        self.complete_through = datetime.fromisoformat(complete) if complete else None
+        for url, known in self.known.items():
+            if self._due(known):
+                yield self._article_request(url, known=known)
+        discovery = [(self.profile.start_urls, self.parse_listing), (self.profile.feeds, self.parse_feed),
+                     (self.profile.sitemaps, self.parse_sitemap)]
+        for paths, callback in discovery:
+            for path in paths:
+                yield self._discovery_request(self.profile.url(path), callback)
 
-    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        """Queue every article the listing links to, with its listed date, and the next pages."""
-        for url, listing_date in self._article_links(response):
-            yield scrapy.Request(
-                url, callback=self.parse_article, cb_kwargs={"listing_date": listing_date}
-            )
-        for href in response.css("a::attr(href)").getall():
-            url = canonical(response.urljoin(href))
+    def _due(self, known: Known) -> bool:
+        """Fetch an archived article again? Always with --full; else while it is young."""
+        if known.gone:
+            return False
+        if self.full:
+            return True
+        published = parse_iso(known.published)
+        return published is not None and published >= self.now - timedelta(days=self.profile.recheck_days)
+
+    def _discovery_request(self, url: str, callback: Any, **cb_kwargs: Any) -> scrapy.Request:
+        if callback == self.parse_listing:
+            cb_kwargs.setdefault("overlap_left", self.profile.overlap)
+        return scrapy.Request(url, callback=callback, errback=self._failed, cb_kwargs=cb_kwargs,
+                              meta={"discovery": True})
+
+    def _article_request(self, url: str, listing_date: str | None = None, known: Known | None = None
+                         ) -> scrapy.Request:
+        headers = {}
+        if known and known.etag:
+            headers["If-None-Match"] = known.etag
+        if known and known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+        return scrapy.Request(
+            url, headers=headers, callback=self.parse_article, errback=self._failed,
+            cb_kwargs={"listing_date": listing_date}, meta={"handle_httpstatus_list": RECHECK_STATUSES},
+        )
+
+    def _failed(self, failure: Failure) -> None:
+        request = failure.request
+        kind = "discovery" if request.meta.get("discovery") else "articles"
+        self.crawler.stats.inc_value(f"{kind}/failed")
+        self.logger.error("%s page failed: %s (%s)", kind, request.url, failure.getErrorMessage())
+
+    # Discovery ------------------------------------------------------------------------------
+    def _discover(self, url: str, listing_date: str | None, lastmod: datetime | None = None
+                  ) -> scrapy.Request | None:
+        """A request for an article link, unless it is archived or older than --since."""
+        stats = self.crawler.stats
+        stats.inc_value("discovery/links")
+        known = self.known.get(url)
+        if known is not None:
+            # The portal says it changed since we fetched it: ask again.
+            fetched = parse_iso(known.last_fetched)
+            if lastmod and fetched and lastmod > fetched and not known.gone:
+                return self._article_request(url, listing_date, known)
+            return None
+        if self._too_old(listing_date, lastmod):
+            stats.inc_value("discovery/too_old")
+            return None
+        return self._article_request(url, listing_date)
+
+    def _too_old(self, listing_date: str | None, lastmod: datetime | None = None) -> bool:
+        moment = lastmod or parse_date(listing_date)
+        return bool(self.since and moment and moment < self.since)
+
+    def _archived_whole(self, url: str) -> bool:
+        """Archived by a complete run: a safe place to stop walking."""
+        known = self.known.get(url)
+        return bool(known and self.complete_through
+                    and datetime.fromisoformat(known.first_seen) <= self.complete_through)
+
+    def parse_listing(self, response: Response, overlap_left: int = 0) -> Iterator[scrapy.Request]:
+        """Queue the listing's new articles, then the next page unless the walk has reached old ground."""
+        links = list(self._article_links(response))
+        for url, listing_date in links:
+            if request := self._discover(url, listing_date):
+                yield request
+        old_ground = bool(links) and all(self._archived_whole(u) or self._too_old(d) for u, d in links)
+        if not links:
+            self.crawler.stats.inc_value("discovery/empty_listings")
+        if not self.profile.listing_next:  # no "next" link to follow: every listing page it links
+            for href in response.css("a::attr(href)").getall():
+                url = canonical(response.urljoin(href))
+                if self.profile.is_listing(url):
+                    yield self._discovery_request(url, self.parse_listing)
+            return
+        if old_ground and overlap_left <= 0:
+            return
+        for node in response.css(self.profile.listing_next)[:1]:
+            url = canonical(response.urljoin(node.attrib.get("href", "")))
             if self.profile.is_listing(url):
-                yield scrapy.Request(url, callback=self.parse_listing)
+                overlap = overlap_left - 1 if old_ground else self.profile.overlap
+                yield self._discovery_request(url, self.parse_listing, overlap_left=overlap)
 
     def _article_links(self, response: Response) -> Iterator[tuple[str, str | None]]:
         profile = self.profile
         entries = response.css(profile.listing_item) if profile.listing_item else [response]
+        seen: set[str] = set()
         for entry in entries:
             date = None
             if profile.listing_date and profile.listing_item:
                 date = clean(entry.css(profile.listing_date).xpath("string()").get() or "") or None
             for href in entry.css("a::attr(href)").getall():
                 url = canonical(response.urljoin(href))
-                if profile.is_article(url):
+                if profile.is_article(url) and url not in seen:
+                    seen.add(url)
                     yield url, date
 
-    def parse_article(self, response: Response, listing_date: str | None = None) -> Iterator[FetchedPage]:
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        """RSS <item><link> and Atom <entry><link href>."""
+        links = response.xpath("//*[local-name()='item']/*[local-name()='link']/text()").getall()
+        links += response.xpath("//*[local-name()='entry']/*[local-name()='link']/@href").getall()
+        for link in links:
+            url = canonical(response.urljoin(link.strip()))
+            if self.profile.is_article(url) and (request := self._discover(url, None)):
+                yield request
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        """A sitemap index (children newer than the last complete run) or a list of URLs."""
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception as err:  # lxml's errors for a page that is not XML at all
+            self.logger.error("not a sitemap: %s (%s)", response.url, err)
+            return
+        for entry in sitemap:
+            loc, lastmod = entry.get("loc", "").strip(), parse_iso(entry.get("lastmod"))
+            if not loc:
+                continue
+            if sitemap.type == "sitemapindex":
+                stale = lastmod and self.complete_through and lastmod < self.complete_through
+                if not stale and not self._too_old(None, lastmod):
+                    yield self._discovery_request(response.urljoin(loc), self.parse_sitemap)
+                continue
+            url = canonical(response.urljoin(loc))
+            if self.profile.is_article(url) and (request := self._discover(url, None, lastmod)):
+                yield request
+
+    # Articles -------------------------------------------------------------------------------
+    def parse_article(self, response: Response, listing_date: str | None = None
+                      ) -> Iterator[FetchedPage | Checked]:
+        url = canonical(response.url)
+        if response.status in RECHECK_STATUSES:
+            if response.status != 304 and url not in self.known:
+                self.crawler.stats.inc_value("articles/failed")
+                self.logger.error("article page answered %s: %s", response.status, url)
+            yield Checked(url, response.status)
+            return
         if not hasattr(response, "text"):
+            self.crawler.stats.inc_value("articles/not_html")
             self.logger.warning("not a text page, skipped: %s", response.url)
             return
-        content_type = response.headers.get("Content-Type")
+        header = response.headers.get
         yield FetchedPage(
-            url=canonical(response.url), portal=self.profile.name, body=response.body,
-            content_type=content_type.decode("latin-1") if content_type else None,
-            status=response.status, fetched_at=datetime.now(UTC), listing_date=listing_date,
+            url=url, portal=self.profile.name, body=response.body,
+            content_type=_str(header("Content-Type")), status=response.status,
+            fetched_at=datetime.now(UTC), listing_date=listing_date,
+            etag=_str(header("ETag")), last_modified=_str(header("Last-Modified")),
         )
+
+
+def _str(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value else None
