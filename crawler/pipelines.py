@@ -9,6 +9,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from archive import lock
+from archive.dates import parse_iso
 from archive.db import Archive
 from archive.extract import Hints, extract
 from crawler.items import Checked, FetchedPage
@@ -33,6 +34,10 @@ class ExtractPipeline:
             content_type=item.content_type,
         )
         self.crawler.stats.inc_value(f"extract/{item.article.extractor}")
+        since, published = self.crawler.spider.since, parse_iso(item.article.published)
+        if since and published and published < since:
+            self.crawler.stats.inc_value("discovery/too_old")
+            raise DropItem(f"published before --since: {item.url}")
         if not item.article.paragraphs:
             self.crawler.stats.inc_value("articles/failed")
             raise DropItem(f"no article text found on {item.url}")

@@ -63,6 +63,10 @@ class _TwinServer(ThreadingHTTPServer):
     daemon_threads = True
     twin: RunningTwin
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up mid-request (a killed crawl) is routine, not a server fault.
+        log.debug("sample portal %s: client %s went away", self.twin.name, client_address, exc_info=True)
+
 
 @dataclass
 class RunningTwin:
