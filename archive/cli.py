@@ -9,6 +9,7 @@ import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -203,6 +204,84 @@ def reextract(db: str, portal: str | None) -> None:
     finally:
         archive.close()
     click.echo(f"{result.seen} articles re-extracted, {result.changed} changed")
+
+
+@main.command()
+@click.option("--print", "print_", is_flag=True, required=True, help="Print the units and the cron line.")
+@click.option("--db", "db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
+@click.option("--log-dir", default="logs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--at", default="01:30", show_default=True, help="Local time of the nightly run, HH:MM.")
+def schedule(print_: bool, db: str, log_dir: str, at: str) -> None:
+    """Print a systemd service + timer and a cron line that run the crawl every night from here."""
+    import re
+
+    from archive.schedule import Install, render_all
+
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
+        raise click.BadParameter(f"expected HH:MM, got {at!r}", param_hint="--at")
+    command = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "portal-archive" else \
+        Path(sys.executable).parent / "portal-archive"
+    install = Install(Path.cwd(), command, Path(db).resolve(), Path(log_dir).resolve(), at)
+    for name, text in render_all(install).items():
+        click.echo(f"# ---- {name}\n{text}")
+
+
+@main.command("add-portal")
+@click.argument("url")
+@click.option("--name", help="The profile's name (default: from the host, e.g. halong).")
+@click.option("--force", is_flag=True, help="Overwrite an existing profile.")
+def add_portal(url: str, name: str | None, force: bool) -> None:
+    """Create a profile for the portal whose news listing is at URL."""
+    from archive.newportal import Guess, fetch, guess, portal_name, profile_yaml, sitemaps
+    from crawler.profile import PROFILE_DIR, load_profile_file
+
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"expected an http(s) URL, got {url!r}", param_hint="URL")
+    name = name or portal_name(url)
+    path = PROFILE_DIR / f"{name}.yaml"
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; use --force to overwrite it")
+    try:
+        found = guess(url, fetch(url))
+    except OSError as err:
+        click.echo(f"warning: could not fetch {url} ({err}); write the article pattern by hand", err=True)
+        found = Guess(None, [])
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    try:
+        sitemap_paths = sitemaps(origin, fetch(origin + "/robots.txt"))
+    except OSError:
+        sitemap_paths = []
+    path.write_text(profile_yaml(url, name, found, sitemap_paths), encoding="utf-8")
+    try:
+        load_profile_file(path)
+    except ProfileError:
+        path.unlink()
+        raise
+    click.echo(f"wrote {path}" + ("" if found.articles else " (articles pattern to fill in)"))
+    click.echo(f"next: portal-archive check {name}")
+
+
+@main.command()
+@click.argument("portal")
+@click.option("--origin", help="Fetch from this origin instead of the profile's (a mirror or sample twin).")
+@click.option("--articles", "limit", default=3, show_default=True, type=click.IntRange(1, 50),
+              help="How many article pages to fetch.")
+def check(portal: str, origin: str | None, limit: int) -> None:
+    """Fetch a few pages of PORTAL and print what would be archived (JSON lines); store nothing."""
+    import tempfile
+
+    from crawler.runner import run_crawl
+
+    load_profile(portal)
+    origins = _origins((f"{portal}={origin}",)) if origin else {}
+    with tempfile.TemporaryDirectory() as scratch:
+        results = run_crawl([portal], str(Path(scratch) / "check.db"), origins, {
+            "ITEM_PIPELINES": {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.CheckPipeline": 800},
+            "CLOSESPIDER_ITEMCOUNT": limit, "LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        })
+    result = results[0]
+    if result.status == "failed" or not result.pages:
+        raise click.ClickException(f"{portal}: no page could be fetched")
 
 
 @main.command("sample-site")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from scrapy import Spider, signals
@@ -112,3 +113,26 @@ class ArchivePipeline:
         self.archive.close()
         self.archive = None
         lock.release(self.db)
+
+
+class CheckPipeline:
+    """`portal-archive check`: print what would be archived (CLOSESPIDER_ITEMCOUNT articles), store nothing."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CheckPipeline:
+        return cls(crawler.settings.getint("CLOSESPIDER_ITEMCOUNT") or 3)
+
+    def process_item(self, item: FetchedPage | Checked) -> FetchedPage | Checked:
+        if isinstance(item, FetchedPage) and item.article and self.left > 0:
+            self.left -= 1
+            article = item.article
+            print(json.dumps({
+                "url": article.url, "title": article.title, "published": article.published,
+                "published_from": article.published_from, "extractor": article.extractor,
+                "paragraphs": len(article.paragraphs), "first_paragraph": article.paragraphs[0][:160],
+                "captions": article.captions, "author": article.author, "unit": article.unit,
+            }, ensure_ascii=False), flush=True)
+        return item

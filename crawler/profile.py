@@ -6,6 +6,7 @@ while every path and pattern stays the same.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
@@ -16,7 +17,8 @@ import yaml
 
 from archive.extract import Rules
 
-PROFILE_DIR = Path(str(resources.files("crawler").joinpath("profiles")))
+# The shipped profiles; PORTAL_ARCHIVE_PROFILES names another folder of them (e.g. a user's own).
+PROFILE_DIR = Path(os.environ.get("PORTAL_ARCHIVE_PROFILES") or str(resources.files("crawler").joinpath("profiles")))
 
 
 class ProfileError(ValueError):

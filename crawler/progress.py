@@ -17,7 +17,8 @@ from twisted.internet import task
 
 
 class ProgressLine:
-    crawlers: ClassVar[list[Crawler]] = []
+    crawlers: ClassVar[list[Crawler]] = []  # every crawler of the run, finished ones included
+    active: ClassVar[int] = 0
     loop: ClassVar[task.LoopingCall | None] = None
     started: ClassVar[float] = 0.0
 
@@ -35,6 +36,7 @@ class ProgressLine:
     def opened(self) -> None:
         cls = type(self)
         cls.crawlers.append(self.crawler)
+        cls.active += 1
         if cls.loop is None:
             cls.started = time.monotonic()
             cls.loop = task.LoopingCall(cls.show)
@@ -42,8 +44,8 @@ class ProgressLine:
 
     def closed(self) -> None:
         cls = type(self)
-        cls.crawlers.remove(self.crawler)
-        if not cls.crawlers and cls.loop is not None:
+        cls.active -= 1
+        if not cls.active and cls.loop is not None:
             cls.loop.stop()
             cls.loop = None
             cls.show()

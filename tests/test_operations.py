@@ -1,0 +1,108 @@
+"""Operating the nightly crawl: schedule files, a new portal's profile, check, logs and progress."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from archive.samples.server import SampleSite
+from archive.schedule import Install, render_all
+from crawler.profile import PROFILE_DIR
+from tests.conftest import ROOT, cli, crawl_args, rows
+
+DEPLOY = ROOT / "deploy"
+
+
+def test_schedule_prints_units_and_cron_for_this_install(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    out = cli("schedule", "--print", "--db", str(db), "--log-dir", str(tmp_path / "logs"), "--at", "02:15").stdout
+    assert f"crawl --db {db} --log-dir {tmp_path / 'logs'} --json" in out
+    assert "OnCalendar=*-*-* 02:15:00" in out and "SuccessExitStatus=75" in out
+    cron = next(line for line in out.splitlines() if line.startswith("15 2 * * *"))
+    assert f">> {tmp_path / 'logs'}/cron.log 2>&1" in cron
+    assert cli("schedule", "--print", "--at", "25:00", check=False).returncode == 2
+
+
+def test_deploy_folder_holds_the_rendered_files_for_srv() -> None:
+    home = Path("/srv/portal-archive")
+    install = Install(home, home / ".venv/bin/portal-archive", home / "archive.db", home / "logs")
+    for name, text in render_all(install).items():
+        assert (DEPLOY / name).read_text() == text
+
+
+def _with_profiles(tmp_path: Path) -> dict[str, str]:
+    profiles = tmp_path / "profiles"
+    shutil.copytree(PROFILE_DIR, profiles)
+    return {**os.environ, "PORTAL_ARCHIVE_PROFILES": str(profiles)}
+
+
+def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_add_portal_makes_a_profile_that_crawls_with_the_generic_rules(
+    sample_site: SampleSite, tmp_path: Path
+) -> None:
+    env = _with_profiles(tmp_path)
+    origin = sample_site.origins["baoquangninh"]
+    made = _run(env, "add-portal", f"{origin}/chinh-tri", "--name", "newspaper")
+    assert made.returncode == 0, made.stderr
+    profile = (tmp_path / "profiles" / "newspaper.yaml").read_text()
+    assert "sitemaps:\n  - /sitemap.xml" in profile and "trang" in profile
+    db = tmp_path / "archive.db"
+    crawled = _run(env, "crawl", "newspaper", "--db", str(db), "--delay", "0", "--log-level", "ERROR")
+    assert crawled.returncode == 0, crawled.stderr
+    want = {e["url"]: e for e in sample_site.expected() if e["portal"] == "baoquangninh"}
+    got = {r["url"]: r for r in rows(db, "select url, title, text, extractor from articles")}
+    assert set(got) == set(want)
+    assert all(r["extractor"] == "generic" and r["title"] == want[u]["title"] and r["text"] == want[u]["text"]
+               for u, r in got.items())
+    again = _run(env, "add-portal", f"{origin}/chinh-tri", "--name", "newspaper")
+    assert again.returncode == 1 and "--force" in again.stderr
+
+
+def test_check_prints_what_would_be_archived_and_stores_nothing(sample_site: SampleSite, tmp_path: Path) -> None:
+    result = cli("check", "mongcai", "--origin", sample_site.origins["mongcai"], "--articles", "2")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    titles = {e["title"] for e in sample_site.expected() if e["portal"] == "mongcai"}
+    assert len(lines) == 2 and all(line["title"] in titles and line["extractor"] == "profile" for line in lines)
+    dead = cli("check", "mongcai", "--origin", "http://127.0.0.1:9", check=False)
+    assert dead.returncode == 1 and "no page could be fetched" in dead.stderr
+
+
+def test_unattended_runs_log_to_a_file_and_print_json(sample_site: SampleSite, tmp_path: Path) -> None:
+    db, logs = tmp_path / "archive.db", tmp_path / "logs"
+    result = cli(*crawl_args(sample_site, db, "quangninh"), "--json", "--log-dir", str(logs), "--log-level", "INFO")
+    summary = [json.loads(line) for line in result.stdout.splitlines()]
+    assert summary[0]["portal"] == "quangninh" and summary[0]["new"] == 31 and summary[0]["status"] == "finished"
+    (log,) = logs.glob("crawl-*.log")
+    assert "Spider closed (finished)" in log.read_text()
+    assert "\r" not in result.stderr  # no progress line without a terminal
+    assert rows(db, "select log_file from crawl_runs")[0][0] == str(log)
+
+
+def test_interactive_runs_show_a_live_progress_line(sample_site: SampleSite, tmp_path: Path) -> None:
+    leader, follower = pty.openpty()
+    args = [sys.executable, "-m", "archive", *crawl_args(sample_site, tmp_path / "a.db", "mongcai")]
+    args[args.index("0")] = "0.05"  # slow enough for the line to refresh
+    process = subprocess.run(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=follower, timeout=300)
+    os.close(follower)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(leader)
+    assert process.returncode == 0
+    text = screen.decode()
+    assert "\r" in text and "pages/s" in text and "33 new" in text
