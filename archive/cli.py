@@ -76,7 +76,7 @@ def crawl(portals: tuple[str, ...], db: str, origin_values: tuple[str, ...], ful
     """
     from crawler.runner import run_crawl
 
-    names = list(portals) or profile_names()
+    names = list(dict.fromkeys(portals)) or profile_names()  # a portal named twice is crawled once
     for name in names:
         load_profile(name)  # fail before crawling anything if a profile is missing or broken
     origins = _origins(origin_values)

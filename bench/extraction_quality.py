@@ -24,11 +24,10 @@ sys.path.insert(0, str(ROOT))
 from archive.dates import isoformat, parse_iso  # noqa: E402
 from archive.extract import Hints, extract  # noqa: E402
 from archive.text import clean, decode_html  # noqa: E402
+from bench.report import write_section  # noqa: E402
 from crawler.profile import profile_for_url  # noqa: E402
 
 LABELLED = ROOT / "tests" / "fixtures" / "extraction"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
-START, END = "<!-- extraction-quality:start -->", "<!-- extraction-quality:end -->"
 
 
 @dataclass
@@ -141,22 +140,15 @@ def table(results: dict[str, dict[str, dict[str, float]]]) -> str:
 
 
 def write(markdown: str) -> None:
-    section = (
-        f"{START}\n## Extraction quality\n\n"
-        f"`python bench/extraction_quality.py` on the labelled set in `tests/fixtures/extraction/` "
-        f"(5 seed articles × 5 layouts: city CMS, SharePoint, newspaper, legacy table-based page in "
-        f"Windows-1258 with no profile, redesigned modern page whose profile no longer matches, date only in "
-        f"JSON-LD/meta, NFD text, lying charset). Junk lines: output lines that are neither body, caption "
-        f"nor byline. Captions/bylines in body: lines that belong elsewhere but were left in the text.\n\n"
-        f"{markdown}\n{END}"
-    )
-    current = BENCHMARKS.read_text("utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
-    if START in current:
-        before, rest = current.split(START, 1)
-        current = before + section + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(current, "utf-8")
+    write_section("extraction-quality", (
+        "## Extraction quality\n\n"
+        "`python bench/extraction_quality.py` on the labelled set in `tests/fixtures/extraction/` "
+        "(5 seed articles × 5 layouts: city CMS, SharePoint, newspaper, legacy table-based page in "
+        "Windows-1258 with no profile, redesigned modern page whose profile no longer matches, date only in "
+        "JSON-LD/meta, NFD text, lying charset). Junk lines: output lines that are neither body, caption "
+        "nor byline. Captions/bylines in body: lines that belong elsewhere but were left in the text.\n\n"
+        f"{markdown}\n"
+    ))
 
 
 def main() -> None:

@@ -111,7 +111,7 @@ def test_edits_become_versions_and_removals_get_gone_at(site: SampleSite, tmp_pa
     twin.edit(old.id)
     twin.remove(removed.id)
 
-    result = cli(*crawl_args(site, db), f"--now={SOON}", "mongcai")
+    result = cli(*crawl_args(site, db, "mongcai"), f"--now={SOON}")
     archived = stored(db)
     assert archived[young_url]["version"] == 2
     assert archived[young_url]["text"].endswith("(Bài viết được cập nhật lần 1.)")
@@ -123,7 +123,7 @@ def test_edits_become_versions_and_removals_get_gone_at(site: SampleSite, tmp_pa
     # Unchanged young articles were asked for conditionally and answered 304.
     assert any(status == 304 for _, _, status in article_hits(site))
 
-    cli(*crawl_args(site, db), "--full", "mongcai")
+    cli(*crawl_args(site, db, "mongcai"), "--full")
     archived = stored(db)
     assert archived[old_url]["version"] == 2 and "cập nhật lần 1" in archived[old_url]["text"]
     assert rows(db, "select count(*) from article_versions")[0][0] == 2
@@ -139,7 +139,7 @@ def test_since_bounds_a_backfill(site: SampleSite, tmp_path: Path) -> None:
 
 def test_a_second_concurrent_crawl_is_refused(site: SampleSite, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
-    cli(*crawl_args(site, db), "mongcai")
+    cli(*crawl_args(site, db, "mongcai"))
     before = db.read_bytes()
     lock.acquire(db)  # a crawl in progress
     try:
