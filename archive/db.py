@@ -1,14 +1,23 @@
 """The archive: one SQLite file written with sqlite-utils.
 
-``articles`` is keyed by canonical URL, so a re-crawl updates rows instead of adding them; the page as
-fetched (its bytes, in the page's own encoding) is kept zlib-compressed in ``raw_html`` so extraction
-can be re-run when rules improve.
-The database runs in WAL mode so Datasette can read while a crawl writes.
+- ``articles``: what a reader wants, one row per article, keyed by canonical URL (a re-crawl updates
+  the row, never adds one). ``id`` is an explicit INTEGER PRIMARY KEY so that rowids, which the
+  full-text index refers to, survive VACUUM.
+- ``pages``: the page as fetched (its bytes, zlib-compressed) and the HTTP facts a re-check needs, so
+  extraction can be re-run when rules improve.
+- ``article_versions``: earlier texts of articles their portal edited.
+- ``crawl_runs``, ``portals``: what was crawled when.
+- ``articles_fts``: FTS5 over ``articles_search``, a view of the articles with `đ` folded to `d`
+  (SQLite's ``remove_diacritics 2`` folds every other mark), holding one copy of each story.
+
+The database runs in WAL mode, so Datasette reads while a crawl writes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sqlite3
 import zlib
 from collections.abc import Iterator
@@ -20,48 +29,40 @@ from typing import Literal
 import sqlite_utils
 
 from archive.extract import Article
+from archive.text import fold
 
 Outcome = Literal["new", "changed", "unchanged"]
-RUN_STATUSES = ("running", "finished", "partial", "failed", "interrupted")
 
 ARTICLE_COLUMNS = {
-    "url": str,
-    "portal": str,
-    "title": str,
-    "published": str,
-    "author": str,
-    "unit": str,
-    "text": str,
-    "captions": str,
-    "paragraphs": str,
-    "published_from": str,
-    "extractor": str,
+    "id": int, "url": str, "portal": str, "title": str, "published": str, "year": int, "month": str,
+    "author": str, "unit": str, "text": str, "captions": str, "published_from": str, "extractor": str,
+    "version": int, "first_seen": str, "updated_at": str, "gone_at": str,
+    "story": str,  # the normalised body's hash: the same story on several portals shares it
+    "copy_of": str,  # the URL of the story's first publication when this is a repost, else null
+}
+PAGE_COLUMNS = {
+    "url": str, "raw_html": bytes, "raw_size": int, "content_type": str, "http_status": int, "etag": str,
+    "last_modified": str, "listing_date": str, "last_fetched": str, "last_checked": str,
     "content_hash": str,
-    "listing_date": str,
-    "content_type": str,
-    "first_seen": str,
-    "last_fetched": str,
-    "updated_at": str,
-    "http_status": int,
-    "etag": str,
-    "last_modified": str,
-    "last_checked": str,
-    "gone_at": str,
-    "version": int,
-    "raw_size": int,
-    "raw_html": bytes,
 }
 # An earlier text of an article, kept when the portal changed it.
 VERSION_COLUMNS = {
     "url": str, "version": int, "title": str, "published": str, "author": str, "unit": str,
-    "text": str, "paragraphs": str, "captions": str, "content_hash": str, "fetched_at": str,
-    "replaced_at": str,
+    "text": str, "captions": str, "content_hash": str, "fetched_at": str, "replaced_at": str,
 }
 RUN_COLUMNS = {
     "id": int, "portal": str, "started": str, "finished": str, "status": str, "full": int,
     "pages": int, "new": int, "changed": int, "unchanged": int, "not_modified": int, "gone": int,
     "errors": int, "links_seen": int, "fallbacks": int, "pid": int, "log_file": str,
 }
+PORTAL_COLUMNS = {"name": str, "title": str, "base_url": str, "crawled_from": str, "last_crawled": str}
+SEARCHED = ("title", "text", "captions")
+_FOLD_D = "replace(replace({0}, 'đ', 'd'), 'Đ', 'D')"
+SEARCH_VIEW = (
+    "create view articles_search as select id as rowid, "
+    + ", ".join(f"{_FOLD_D.format(c)} as {c}" for c in SEARCHED)
+    + " from articles where copy_of is null"
+)
 
 
 @dataclass(frozen=True)
@@ -86,15 +87,22 @@ class StoredPage:
     fetched_at: datetime | None
 
 
+def story_key(text: str) -> str | None:
+    """Equal for two bodies that differ only in case, marks, spacing and punctuation."""
+    letters = re.sub(r"[\W_]+", "", fold(text))
+    return hashlib.sha256(letters.encode()).hexdigest()[:20] if letters else None
+
+
 def _extracted(article: Article) -> dict:
-    """The columns extraction fills."""
+    """The article columns extraction fills."""
+    published = article.published or ""
     return {
         "url": article.url, "portal": article.portal, "title": article.title,
-        "published": article.published, "published_from": article.published_from,
+        "published": article.published, "year": int(published[:4]) if published else None,
+        "month": published[:7] or None, "published_from": article.published_from,
         "author": article.author, "unit": article.unit, "text": article.text,
-        "captions": json.dumps(article.captions, ensure_ascii=False),
-        "paragraphs": json.dumps(article.paragraphs, ensure_ascii=False),
-        "extractor": article.extractor, "content_hash": article.content_hash,
+        "captions": json.dumps(article.captions, ensure_ascii=False), "extractor": article.extractor,
+        "story": story_key(article.text),
     }
 
 
@@ -121,24 +129,84 @@ class Archive:
     def ensure_schema(self) -> None:
         """Create the tables, or add the columns a newer version needs to an older archive."""
         tables = {
-            "articles": (ARTICLE_COLUMNS, "url"),
+            "articles": (ARTICLE_COLUMNS, "id"),
+            "pages": (PAGE_COLUMNS, "url"),
             "article_versions": (VERSION_COLUMNS, ("url", "version")),
             "crawl_runs": (RUN_COLUMNS, "id"),
-            "portals": ({"name": str, "title": str, "base_url": str, "crawled_from": str,
-                         "last_crawled": str}, "name"),
+            "portals": (PORTAL_COLUMNS, "name"),
         }
         existing = set(self.db.table_names())
-        for name, (columns, pk) in tables.items():
-            table = self.db[name]
-            if name not in existing:
-                table.create(columns, pk=pk)
-                continue
-            for column, kind in columns.items():
-                if column not in table.columns_dict:
-                    table.add_column(column, kind)
-        for index in (["portal", "published"], ["published"], ["gone_at"]):
-            self.db["articles"].create_index(index, if_not_exists=True)
-        self.db["crawl_runs"].create_index(["portal", "started"], if_not_exists=True)
+        with self.db.conn:
+            for name, (columns, pk) in tables.items():
+                table = self.db[name]
+                if name not in existing:
+                    table.create(columns, pk=pk)
+                    continue
+                for column, kind in columns.items():
+                    if column not in table.columns_dict:
+                        table.add_column(column, kind)
+            articles = self.db["articles"]
+            articles.create_index(["url"], unique=True, if_not_exists=True)
+            for index in (["portal", "published"], ["published"], ["month"], ["gone_at"], ["story"]):
+                articles.create_index(index, if_not_exists=True)
+            self.db["crawl_runs"].create_index(["portal", "started"], if_not_exists=True)
+            if "articles_search" not in self.db.view_names():
+                self.db.execute(SEARCH_VIEW)
+            if "articles_fts" not in existing:
+                self.db.execute(
+                    f"create virtual table articles_fts using fts5({', '.join(SEARCHED)}, "
+                    "content='articles_search', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
+                )
+
+    # The full-text index: kept by hand, because only one copy of each story is in it.
+    def _unindex(self, article_id: int) -> None:
+        columns = ", ".join(SEARCHED)
+        self.db.execute(
+            f"insert into articles_fts(articles_fts, rowid, {columns}) "
+            f"select 'delete', rowid, {columns} from articles_search where rowid = ?", [article_id],
+        )
+
+    def _index(self, article_id: int) -> None:
+        columns = ", ".join(SEARCHED)
+        self.db.execute(
+            f"insert into articles_fts(rowid, {columns}) select rowid, {columns} from articles_search "
+            "where rowid = ?", [article_id],
+        )
+
+    def _set(self, article_id: int, values: dict) -> None:
+        """Update an article, taking it out of the index and back in (if it is an original)."""
+        (copy_of,) = self.db.execute("select copy_of from articles where id = ?", [article_id]).fetchone()
+        if copy_of is None:
+            self._unindex(article_id)
+        self.db["articles"].update(article_id, values)
+        (copy_of,) = self.db.execute("select copy_of from articles where id = ?", [article_id]).fetchone()
+        if copy_of is None:
+            self._index(article_id)
+
+    def _write_article(self, fields: dict) -> None:
+        """Insert or update the article row, keeping the index and the story's copies right."""
+        current = self.db.execute("select id, story from articles where url = ?", [fields["url"]]).fetchone()
+        if current:
+            article_id, old_story = current
+            self._set(article_id, fields)
+        else:
+            article_id, old_story = self.db["articles"].insert({**fields, "copy_of": None}).last_pk, None
+            self._index(article_id)
+        for story in {old_story, fields["story"]} - {None}:
+            self._relink(story)
+        if fields["story"] is None:  # no text: nothing to be a copy of
+            self._set(article_id, {"copy_of": None})
+
+    def _relink(self, story: str) -> None:
+        """The earliest publication of a story is its original; the others are copies of it."""
+        rows = self.db.execute(
+            "select id, url, copy_of from articles where story = ? order by published is null, published, id",
+            [story],
+        ).fetchall()
+        for article_id, url, copy_of in rows:
+            original = None if url == rows[0][1] else rows[0][1]
+            if copy_of != original:
+                self._set(article_id, {"copy_of": original})
 
     def upsert_portal(self, name: str, title: str, base_url: str, crawled_from: str) -> None:
         self.db["portals"].upsert(
@@ -156,19 +224,21 @@ class Archive:
         When the text changed, the text it replaces is kept in ``article_versions``.
         """
         stamp = now()
-        current = self._row(article.url)
+        current = self._current(article.url)
         outcome: Outcome = "new" if not current else (
             "unchanged" if current["content_hash"] == article.content_hash else "changed"
         )
-        row = {
+        fields = {
             **_extracted(article),
-            "first_seen": current["first_seen"] if current else stamp, "last_fetched": stamp,
-            "last_checked": stamp, "gone_at": None,
+            "first_seen": current["first_seen"] if current else stamp, "gone_at": None,
             "updated_at": current["updated_at"] if outcome == "unchanged" else stamp,
             "version": (current["version"] or 1) + (outcome == "changed") if current else 1,
-            "http_status": status, "content_type": content_type, "listing_date": listing_date,
-            "etag": etag, "last_modified": last_modified,
-            "raw_size": len(raw), "raw_html": zlib.compress(raw, 9),
+        }
+        page = {
+            "url": article.url, "raw_html": zlib.compress(raw, 9), "raw_size": len(raw),
+            "content_type": content_type, "http_status": status, "etag": etag, "last_modified": last_modified,
+            "listing_date": listing_date, "last_fetched": stamp, "last_checked": stamp,
+            "content_hash": article.content_hash,
         }
         with self.db.conn:
             if outcome == "changed":
@@ -178,43 +248,68 @@ class Archive:
                      "replaced_at": stamp},
                     pk=("url", "version"), replace=True,
                 )
-            self.db["articles"].upsert(row, pk="url")
+            self._write_article(fields)
+            self.db["pages"].upsert(page, pk="url")
         return outcome
 
-    def _row(self, url: str) -> dict | None:
-        cursor = self.db.execute("select * from articles where url = ?", [url])
+    def _current(self, url: str) -> dict | None:
+        cursor = self.db.execute(
+            "select a.*, p.content_hash from articles a left join pages p on p.url = a.url where a.url = ?", [url]
+        )
         values = cursor.fetchone()
         return dict(zip([c[0] for c in cursor.description], values, strict=True)) if values else None
+
+    def update_extraction(self, article: Article) -> bool:
+        """Replace what extraction produced for a stored article; True when anything changed."""
+        fields = _extracted(article)
+        current = self._current(article.url)
+        if current and all(current.get(k) == v for k, v in fields.items()) and \
+                current["content_hash"] == article.content_hash:
+            return False
+        with self.db.conn:
+            self._write_article({**fields, "updated_at": now()})
+            self.db.execute("update pages set content_hash = ? where url = ?", [article.content_hash, article.url])
+        return True
 
     def not_modified(self, url: str) -> None:
         """The portal answered 304: the article is as archived."""
         with self.db.conn:
-            self.db.execute("update articles set last_checked = ?, gone_at = null where url = ?", [now(), url])
+            self.db.execute("update pages set last_checked = ? where url = ?", [now(), url])
+            self.db.execute("update articles set gone_at = null where url = ?", [url])
 
     def mark_gone(self, url: str, status: int) -> bool:
         """The page now answers 404/410: keep the article, note since when it is gone."""
+        stamp = now()
         with self.db.conn:
-            cursor = self.db.execute(
-                "update articles set gone_at = ?, http_status = ?, last_checked = ? "
-                "where url = ? and gone_at is null", [now(), status, now(), url],
-            )
+            self.db.execute("update pages set http_status = ?, last_checked = ? where url = ?", [status, stamp, url])
+            cursor = self.db.execute("update articles set gone_at = ? where url = ? and gone_at is null", [stamp, url])
         return cursor.rowcount > 0
 
     def known(self, portal: str) -> dict[str, Known]:
         """Every archived article of a portal, by URL."""
-        query = ("select url, first_seen, published, etag, last_modified, last_fetched, gone_at "
-                 "from articles where portal = ?")
+        query = ("select a.url, a.first_seen, a.published, p.etag, p.last_modified, p.last_fetched, a.gone_at "
+                 "from articles a join pages p on p.url = a.url where a.portal = ?")
         return {
             url: Known(first_seen, published, etag, last_modified, fetched, gone is not None)
             for url, first_seen, published, etag, last_modified, fetched, gone in self.db.execute(query, [portal])
         }
 
+    def stored_pages(self, portal: str | None = None) -> Iterator[StoredPage]:
+        """Every stored page as fetched, for re-extraction."""
+        where, args = ("where a.portal = ?", [portal]) if portal else ("", [])
+        query = ("select a.url, a.portal, p.raw_html, p.content_type, p.listing_date, p.last_fetched "
+                 f"from articles a join pages p on p.url = a.url {where} order by a.id")
+        for url, name, blob, content_type, listing_date, fetched in self.db.execute(query, args):
+            yield StoredPage(url, name, zlib.decompress(blob), content_type, listing_date,
+                             datetime.fromisoformat(fetched) if fetched else None)
+
     # Crawl runs -----------------------------------------------------------------------------
     def start_run(self, portal: str, full: bool, pid: int, log_file: str | None = None) -> int:
         with self.db.conn:
             # Only one crawl writes at a time (see archive.lock): a run still marked running died.
-            self.db.execute("update crawl_runs set status = 'interrupted' where portal = ? and status = 'running'",
-                            [portal])
+            self.db.execute(
+                "update crawl_runs set status = 'interrupted' where portal = ? and status = 'running'", [portal]
+            )
             return self.db["crawl_runs"].insert(
                 {"portal": portal, "started": now(), "status": "running", "full": int(full), "pid": pid,
                  "log_file": log_file}
@@ -236,25 +331,6 @@ class Archive:
         cursor = self.db.execute(f"select * from crawl_runs {where} order by id desc limit ?", [*args, limit])
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-    def update_extraction(self, article: Article) -> bool:
-        """Replace what extraction produced for a stored article; True when anything changed."""
-        fields = _extracted(article)
-        current = self.db["articles"].get(article.url)
-        if all(current.get(k) == v for k, v in fields.items()):
-            return False
-        with self.db.conn:
-            self.db["articles"].update(article.url, {**fields, "updated_at": now()})
-        return True
-
-    def stored_pages(self, portal: str | None = None) -> Iterator[StoredPage]:
-        """Every stored page as fetched, for re-extraction."""
-        where, args = ("where portal = ?", [portal]) if portal else ("", [])
-        query = ("select url, portal, raw_html, content_type, listing_date, last_fetched "
-                 f"from articles {where} order by url")
-        for url, name, blob, content_type, listing_date, fetched in self.db.execute(query, args):
-            yield StoredPage(url, name, zlib.decompress(blob), content_type, listing_date,
-                             datetime.fromisoformat(fetched) if fetched else None)
 
     def count(self, portal: str | None = None) -> int:
         where, args = ("where portal = ?", [portal]) if portal else ("", [])
