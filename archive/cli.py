@@ -16,6 +16,7 @@ import click
 from archive.dates import VN
 from archive.db import ArchiveError
 from archive.lock import EXIT_LOCKED, ArchiveLockedError
+from archive.search import END_MARK, MARK
 from crawler.profile import ProfileError, load_profile, profile_for_url, profile_names
 
 DEFAULT_DB = "archive.db"
@@ -114,6 +115,39 @@ def crawl(portals: tuple[str, ...], db: str, origin_values: tuple[str, ...], ful
     failed = [r.portal for r in results if r.status == "failed"]
     if failed:
         raise click.ClickException(f"crawl failed for {', '.join(failed)}; see the log")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--db", "db", default=DEFAULT_DB, show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="The archive's SQLite file.")
+@click.option("--portal", help="Only this portal's articles.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only articles published on or after DATE.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+def search(query: str, db: str, portal: str | None, since: datetime | None, limit: int, as_json: bool) -> None:
+    """Search the archive; accents, case and đ/d are optional, "quoted words" are a phrase."""
+    from archive.db import Archive
+    from archive.search import search as run_search
+
+    archive = Archive(db)
+    try:
+        hits = run_search(archive.db.conn, query, portal=portal, limit=limit,
+                          since=since.replace(tzinfo=VN).isoformat() if since else None)
+    finally:
+        archive.close()
+    for hit in hits:
+        if as_json:
+            click.echo(json.dumps(asdict(hit), ensure_ascii=False))
+            continue
+        reposts = f"  (+{hit.copies} reposts)" if hit.copies else ""
+        click.echo(click.style(hit.title, bold=True) + reposts)
+        click.echo(f"  {hit.portal}  {hit.published or 'date unknown'}  {hit.url}")
+        text = hit.snippet.replace(MARK, "\x1b[1m" if sys.stdout.isatty() else "[").replace(
+            END_MARK, "\x1b[0m" if sys.stdout.isatty() else "]")
+        click.echo(f"  {text}\n")
+    if not hits and not as_json:
+        click.echo("no match", err=True)
 
 
 @main.command()

@@ -136,7 +136,10 @@ class Archive:
             "portals": (PORTAL_COLUMNS, "name"),
         }
         existing = set(self.db.table_names())
-        with self.db.conn:
+        if "articles" in existing and "id" not in self.db["articles"].columns_dict:
+            raise ArchiveError(f"{self.path}: made by an early portal-archive whose layout cannot be upgraded; "
+                               "crawl into a new file")
+        with self.db.atomic():
             for name, (columns, pk) in tables.items():
                 table = self.db[name]
                 if name not in existing:
@@ -209,11 +212,8 @@ class Archive:
                 self._set(article_id, {"copy_of": original})
 
     def upsert_portal(self, name: str, title: str, base_url: str, crawled_from: str) -> None:
-        self.db["portals"].upsert(
-            {"name": name, "title": title, "base_url": base_url, "crawled_from": crawled_from,
-             "last_crawled": now()},
-            pk="name",
-        )
+        self.db["portals"].upsert({"name": name, "title": title, "base_url": base_url,
+                                   "crawled_from": crawled_from, "last_crawled": now()}, pk="name")
 
     def save(
         self, article: Article, raw: bytes, *, status: int = 200, content_type: str | None = None,
@@ -240,14 +240,12 @@ class Archive:
             "listing_date": listing_date, "last_fetched": stamp, "last_checked": stamp,
             "content_hash": article.content_hash,
         }
-        with self.db.conn:
+        with self.db.atomic():
             if outcome == "changed":
-                self.db["article_versions"].insert(
-                    {**{k: current[k] for k in VERSION_COLUMNS if k in current},
-                     "version": current["version"] or 1, "fetched_at": current["updated_at"],
-                     "replaced_at": stamp},
-                    pk=("url", "version"), replace=True,
-                )
+                self.db["article_versions"].upsert({
+                    **{k: current[k] for k in VERSION_COLUMNS if k in current},
+                    "version": current["version"] or 1, "fetched_at": current["updated_at"], "replaced_at": stamp,
+                }, pk=("url", "version"))
             self._write_article(fields)
             self.db["pages"].upsert(page, pk="url")
         return outcome
@@ -266,21 +264,21 @@ class Archive:
         if current and all(current.get(k) == v for k, v in fields.items()) and \
                 current["content_hash"] == article.content_hash:
             return False
-        with self.db.conn:
+        with self.db.atomic():
             self._write_article({**fields, "updated_at": now()})
             self.db.execute("update pages set content_hash = ? where url = ?", [article.content_hash, article.url])
         return True
 
     def not_modified(self, url: str) -> None:
         """The portal answered 304: the article is as archived."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("update pages set last_checked = ? where url = ?", [now(), url])
             self.db.execute("update articles set gone_at = null where url = ?", [url])
 
     def mark_gone(self, url: str, status: int) -> bool:
         """The page now answers 404/410: keep the article, note since when it is gone."""
         stamp = now()
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("update pages set http_status = ?, last_checked = ? where url = ?", [status, stamp, url])
             cursor = self.db.execute("update articles set gone_at = ? where url = ? and gone_at is null", [stamp, url])
         return cursor.rowcount > 0
@@ -305,18 +303,16 @@ class Archive:
 
     # Crawl runs -----------------------------------------------------------------------------
     def start_run(self, portal: str, full: bool, pid: int, log_file: str | None = None) -> int:
-        with self.db.conn:
+        with self.db.atomic():
             # Only one crawl writes at a time (see archive.lock): a run still marked running died.
             self.db.execute(
                 "update crawl_runs set status = 'interrupted' where portal = ? and status = 'running'", [portal]
             )
-            return self.db["crawl_runs"].insert(
-                {"portal": portal, "started": now(), "status": "running", "full": int(full), "pid": pid,
-                 "log_file": log_file}
-            ).last_pk
+            return self.db["crawl_runs"].insert({"portal": portal, "started": now(), "status": "running",
+                                                 "full": int(full), "pid": pid, "log_file": log_file}).last_pk
 
     def finish_run(self, run_id: int, status: str, counts: dict[str, int]) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["crawl_runs"].update(run_id, {"finished": now(), "status": status, **counts})
 
     def complete_through(self, portal: str) -> str | None:

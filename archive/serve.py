@@ -20,9 +20,18 @@ def metadata() -> dict:
 
 def build(db_path: str | Path) -> Datasette:
     """A Datasette instance serving the archive read-only, with the project's metadata."""
+    from datasette.plugins import pm
+
+    from archive import datasette_plugin
+
+    if not pm.is_registered(datasette_plugin):  # installed without its entry point
+        pm.register(datasette_plugin, name="portal_archive")
     ds = Datasette(
         metadata=metadata(),
-        settings={"sql_time_limit_ms": 3000, "max_returned_rows": 1000, "facet_time_limit_ms": 500},
+        settings={
+            "sql_time_limit_ms": 3000, "max_returned_rows": 1000, "facet_time_limit_ms": 500,
+            "truncate_cells_html": 300, "allow_download": False, "default_page_size": 50,
+        },
     )
     ds.add_database(Database(ds, path=str(db_path), is_mutable=True), name=DATABASE_NAME)
     return ds

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from archive.extract import Article
@@ -14,14 +14,14 @@ class FetchedPage:
 
     url: str
     portal: str
-    body: bytes
+    body: bytes = field(repr=False)  # logs name the page, never print it whole
     content_type: str | None
     status: int
     fetched_at: datetime
     listing_date: str | None = None
     etag: str | None = None
     last_modified: str | None = None
-    article: Article | None = None
+    article: Article | None = field(default=None, repr=False)
 
 
 @dataclass

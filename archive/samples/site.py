@@ -24,6 +24,7 @@ from archive.text import slugify
 VN = timezone(timedelta(hours=7))
 EPOCH = datetime(2025, 6, 30, 16, 45, tzinfo=VN)
 STEP = timedelta(hours=9, minutes=7)
+REPOST_EVERY, REPOST_DELAY = 7, timedelta(hours=2, minutes=15)
 
 PLACES = [
     "Hải Sơn", "Bắc Sơn", "Vĩnh Trung", "Vĩnh Thực", "Quảng Nghĩa", "Hòa Lạc", "Bình Ngọc",
@@ -137,15 +138,27 @@ class PortalTwin:
     pools: Pools
     count: int
     published_extra: int = 0
+    reposts_from: str | None = None
+    repost_unit: str | None = None
     edits: dict[int, int] = field(default_factory=dict)  # article id -> times edited
     removed: set[int] = field(default_factory=set)
     _changes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cached: tuple = field(default=(None, [], {}), repr=False)
 
+    def _origin(self, index: int) -> tuple[str, str | None, timedelta]:
+        """Whose article index is, its unit, and how long after the original it is published here.
+
+        The provincial portal reposts every seventh story of the city portal, two hours later.
+        """
+        if self.reposts_from and index % REPOST_EVERY == 3:
+            return self.reposts_from, self.repost_unit, REPOST_DELAY
+        return self.name, self.unit, timedelta(0)
+
     def generated(self, index: int) -> SampleArticle:
-        rng = random.Random(f"{self.name}:{index}")
-        published = _draw_published(rng, index)
+        source, unit, delay = self._origin(index)
+        rng = random.Random(f"{source}:{index}")
+        published = _draw_published(rng, index) + delay
         period = rng.choice([f"quý {(published.month - 1) // 3 + 1}/{published.year}",
                              f"tháng {published.month}/{published.year}"])
         title = rng.choice(TITLES).format(place=rng.choice(PLACES), period=period)
@@ -155,7 +168,7 @@ class PortalTwin:
             blocks.insert(rng.randint(1, len(blocks)), Block("caption", caption))
         return SampleArticle(
             portal=self.name, index=index, id=500_000 - index, title=title, published=published,
-            blocks=tuple(blocks), author=rng.choice(self.pools.authors), unit=self.unit,
+            blocks=tuple(blocks), author=rng.choice(self.pools.authors), unit=unit,
         )
 
     @cached_property
@@ -183,7 +196,8 @@ class PortalTwin:
 
     def _published_of(self, index: int) -> datetime:
         """The first draw of generated(), without building the article."""
-        return _draw_published(random.Random(f"{self.name}:{index}"), index)
+        source, _, delay = self._origin(index)
+        return _draw_published(random.Random(f"{source}:{index}"), index) + delay
 
     def _current(self) -> tuple[list[tuple[datetime, int, SampleArticle | None]], dict[int, int]]:
         with self._lock:
@@ -245,8 +259,13 @@ class PortalTwin:
 def make_twins(count: int) -> dict[str, PortalTwin]:
     seeds = _load_seeds()
     pools = Pools.from_seeds(seeds)
-    units = {"mongcai": "Trung tâm TT&VH Móng Cái", "quangninh": None, "baoquangninh": None}
-    return {
-        name: PortalTwin(name, unit, [s for s in seeds if s["portal"] == name], pools, count)
-        for name, unit in units.items()
+    mongcai_unit = "Trung tâm TT&VH Móng Cái"
+    twins = {
+        "mongcai": PortalTwin("mongcai", mongcai_unit, [], pools, count),
+        "quangninh": PortalTwin("quangninh", None, [], pools, count, reposts_from="mongcai",
+                                repost_unit=mongcai_unit),
+        "baoquangninh": PortalTwin("baoquangninh", None, [], pools, count),
     }
+    for twin in twins.values():
+        twin.seeds = [s for s in seeds if s["portal"] == twin.name]
+    return twins

@@ -1,0 +1,110 @@
+"""Full-text search that forgives missing accents: `dang uy mong cai` finds `Đảng ủy Móng Cái`.
+
+The index (see archive.db) holds the text with `đ` folded to `d`, tokenised by FTS5's unicode61 with
+``remove_diacritics 2``, which folds every other mark and the case. A query gets the same `đ`
+folding, so that accented and unaccented queries meet the same tokens. Snippets are cut from the
+original text, so they keep every accent.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass
+
+from archive.text import fold
+
+# Bare terms, or "quoted phrases" kept as they are (the way Datasette's escape_fts splits a query).
+_TERMS = re.compile(r'"[^"]*"|[^\s"]+')
+_D_FOLD = str.maketrans({"đ": "d", "Đ": "D"})
+MARK, END_MARK = "<mark>", "</mark>"
+
+
+def fold_d(query: str) -> str:
+    """What the index did to the text: NFC, and `đ` read as `d`."""
+    return unicodedata.normalize("NFC", query).translate(_D_FOLD)
+
+
+def fts_query(query: str) -> str:
+    """An FTS5 MATCH expression for what a user typed: every term must match, "phrases" as phrases,
+    a trailing * is a prefix; FTS5 operators and punctuation are taken as plain text."""
+    query = fold_d(query)
+    if query.count('"') % 2:
+        query += '"'
+    parts = []
+    for token in _TERMS.findall(query):
+        prefix = token.endswith("*") and not token.startswith('"')
+        words = re.findall(r"\w+", token.strip('"*'))
+        if words:
+            parts.append('"' + " ".join(words) + '"' + ("*" if prefix else ""))
+    return " ".join(parts)
+
+
+def _folded_chars(text: str) -> str:
+    """``fold`` one character at a time, so that positions in the result are positions in ``text``."""
+    return "".join((fold(c) or " ")[0] for c in text)
+
+
+def snippet(text: str | None, query: str, words: int = 30) -> str:
+    """About ``words`` words of ``text`` around the first match, matches wrapped in <mark>…</mark>."""
+    if not text:
+        return ""
+    terms = re.findall(r"\w+\*?", fold(query))
+    folded = _folded_chars(text)
+    spans = []
+    for term in terms:
+        pattern = r"\b" + re.escape(term.rstrip("*")) + (r"\w*" if term.endswith("*") else r"\b")
+        spans += [m.span() for m in re.finditer(pattern, folded)]
+    spans.sort()
+    # Centre on the whole query where the text has it word for word, else on the first match.
+    whole = re.search(r"\b" + r"\W+".join(re.escape(t.rstrip("*")) for t in terms) + r"\b", folded) if terms else None
+    first = whole.start() if whole else spans[0][0] if spans else 0
+    starts = [m.start() for m in re.finditer(r"\S+", text)]
+    at = max(0, sum(1 for s in starts if s <= first) - 1 - words // 3)
+    begin = starts[at] if starts else 0
+    end_word = at + words
+    end = starts[end_word] if end_word < len(starts) else len(text)
+    out, cursor = [], begin
+    for start, stop in spans:
+        if start < cursor or stop > end:
+            continue
+        out += [text[cursor:start], MARK, text[start:stop], END_MARK]
+        cursor = stop
+    out.append(text[cursor:end])
+    return ("…" if begin > 0 else "") + "".join(out).strip() + ("…" if end < len(text) else "")
+
+
+@dataclass
+class Hit:
+    title: str
+    portal: str
+    published: str | None
+    url: str
+    snippet: str
+    copies: int  # reposts of the same story on other portals
+
+
+def search(conn: sqlite3.Connection, query: str, *, portal: str | None = None, since: str | None = None,
+           limit: int = 20) -> list[Hit]:
+    """The best matches first (FTS5 bm25), one per story."""
+    match = fts_query(query)
+    if not match:
+        return []
+    where, args = ["articles_fts match ?"], [match]
+    if portal:
+        where.append("a.portal = ?")
+        args.append(portal)
+    if since:
+        where.append("a.published >= ?")
+        args.append(since)
+    sql = (
+        "select a.title, a.portal, a.published, a.url, a.text, "
+        "(select count(*) from articles c where c.copy_of = a.url) as copies "
+        "from articles_fts join articles a on a.id = articles_fts.rowid "
+        f"where {' and '.join(where)} order by articles_fts.rank limit ?"
+    )
+    return [
+        Hit(title, name, published, url, snippet(text, query), copies)
+        for title, name, published, url, text, copies in conn.execute(sql, [*args, limit])
+    ]

@@ -1,0 +1,210 @@
+"""The archive in Datasette, over HTTP: accent-insensitive search, facets, canned queries, feeds,
+exports, and a download that is a consistent snapshot even while a crawl writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from archive.samples.server import SampleSite
+from archive.samples.site import EPOCH
+from archive.text import fold
+from tests.conftest import ROOT, cli, crawl_args, free_port, rows
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@dataclass
+class Served:
+    base: str
+    db: Path
+    site: SampleSite
+
+
+def get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return response.read()
+
+
+def get_json(url: str) -> object:
+    return json.loads(get(url))
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """Three crawled sample portals, one article edited and one taken down, served by Datasette."""
+    db = tmp_path_factory.mktemp("served") / "archive.db"
+    with SampleSite(count=30) as site:
+        cli(*crawl_args(site, db))
+        twin = site.twins["mongcai"]
+        twin.edit(twin.articles()[0].id)
+        twin.remove(twin.articles()[1].id)
+        cli(*crawl_args(site, db, "mongcai"), f"--now={EPOCH.replace(hour=23).isoformat()}")
+        port = free_port()
+        server = subprocess.Popen([sys.executable, "-m", "archive", "serve", "--db", str(db), "--port", str(port)],
+                                  cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                get(base + "/-/versions.json")
+                break
+            except OSError:
+                time.sleep(0.05)
+        try:
+            yield Served(base, db, site)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def search_ids(served: Served, query: str) -> set[int]:
+    args = urllib.parse.urlencode({"_search": query, "_shape": "array", "_col": "id", "_size": "max"})
+    return {row["id"] for row in get_json(f"{served.base}/archive/articles.json?{args}")}
+
+
+def truth(served: Served, *words: str, phrase: bool = False) -> set[int]:
+    """Originals (not reposts) whose folded title, text or captions hold every word (or the phrase)."""
+    found = set()
+    for row in rows(served.db, "select id, title, text, captions from articles where copy_of is null"):
+        fields = [fold(row["title"] or ""), fold(row["text"] or ""), fold(" ".join(json.loads(row["captions"])))]
+        if phrase:
+            pattern = r"\b" + r"\W+".join(words) + r"\b"
+            ok = any(re.search(pattern, f) for f in fields)
+        else:
+            ok = all(any(re.search(rf"\b{w}\b", f) for f in fields) for w in words)
+        if ok:
+            found.add(row["id"])
+    return found
+
+
+@pytest.mark.parametrize("variants", [
+    ["Móng Cái", "mong cai", "MÓNG CÁI", "Mong Cai"],
+    ["Đảng ủy", "dang uy", "ĐẢNG ỦY", "đang uy", "Dang Uy"],
+    ["dang uy mong cai", "Đảng ủy Móng Cái"],
+])
+def test_search_box_ignores_accents_case_and_d(served: Served, variants: list[str]) -> None:
+    results = [search_ids(served, v) for v in variants]
+    assert results[0], variants
+    assert all(r == results[0] for r in results), variants
+    assert results[0] == truth(served, *fold(variants[0]).split())
+
+
+def test_phrase_queries_match_words_in_order(served: Served) -> None:
+    phrase = search_ids(served, '"thanh uy mong cai"')
+    loose = search_ids(served, "thanh uy mong cai")
+    assert phrase == truth(served, "thanh", "uy", "mong", "cai", phrase=True)
+    assert phrase and phrase < loose
+
+
+def test_canned_search_ranks_by_relevance_with_highlighted_snippets(served: Served) -> None:
+    hits = get_json(f"{served.base}/archive/search.json?q=dang+uy+mong+cai&_shape=array")
+    assert {h["id"] for h in hits} == truth(served, "dang", "uy", "mong", "cai")
+    conn = sqlite3.connect(served.db)
+    ranks = [conn.execute("select rank from articles_fts where rowid = ? and articles_fts match "
+                          "'\"dang\" \"uy\" \"mong\" \"cai\"'", [h["id"]]).fetchone()[0] for h in hits]
+    conn.close()
+    assert ranks == sorted(ranks)
+    assert all("<mark>" in h["snippet"] for h in hits)
+    assert any("<mark>Đảng</mark>" in h["snippet"] for h in hits)  # snippets keep every accent
+    page = get(f"{served.base}/archive/search?q=dang+uy").decode()
+    assert "<mark>" in page  # highlighted, not escaped, in the HTML table
+
+
+def test_articles_newest_first_with_facets(served: Served) -> None:
+    data = get_json(f"{served.base}/archive/articles.json?_size=max")
+    published = [row[data["columns"].index("published")] for row in data["rows"]]
+    assert published == sorted(published, reverse=True)
+    facets = data["facet_results"]
+    assert {f["value"]: f["count"] for f in facets["portal"]["results"]} == {
+        r["portal"]: r["n"] for r in rows(served.db, "select portal, count(*) n from articles group by portal")
+    }
+    assert {"year", "month", "author"} <= set(facets)
+    page = get(f"{served.base}/archive/articles").decode()
+    assert "raw_html" not in page and "Binary" not in page  # readable columns only
+    assert 'href="http://127.0.0.1' in page  # each row links to the original article
+
+
+def test_canned_queries(served: Served) -> None:
+    per_month = get_json(f"{served.base}/archive/articles_per_portal_per_month.json?_shape=array")
+    assert sum(r["articles"] for r in per_month) == rows(served.db, "select count(*) from articles")[0][0]
+    latest = get_json(f"{served.base}/archive/latest_per_portal.json?_shape=array")
+    assert {r["portal"] for r in latest} == {"mongcai", "quangninh", "baoquangninh"} and len(latest) == 30
+    changed = get_json(f"{served.base}/archive/changed_articles.json?_shape=array")
+    assert len(changed) == 1 and changed[0]["version"] == 2
+    removed = get_json(f"{served.base}/archive/removed_articles.json?_shape=array")
+    assert len(removed) == 1 and removed[0]["gone_at"]
+
+
+def test_reposts_are_one_story_searchable_once(served: Served) -> None:
+    reposts = get_json(f"{served.base}/archive/reposts.json?_shape=array")
+    assert reposts and all(r["first_portal"] == "mongcai" and r["copies"] == 1 for r in reposts)
+    assert all("quangninh" in r["reposted"] for r in reposts)
+    title = reposts[0]["title"]
+    copies = rows(served.db, "select url, portal, published, copy_of from articles where title = ?", (title,))
+    assert len(copies) == 2 and {c["portal"] for c in copies} == {"mongcai", "quangninh"}
+    hits = get_json(f"{served.base}/archive/search.json?" + urllib.parse.urlencode(
+        {"q": f'"{title}"', "_shape": "array"}))
+    assert [h["url"] for h in hits if h["title"] == title] == [reposts[0]["url"]]  # found once
+    assert next(h for h in hits if h["title"] == title)["reposts"] == 1
+
+
+def test_atom_feeds_overall_and_per_portal(served: Served) -> None:
+    feed = ElementTree.fromstring(get(f"{served.base}/archive/latest_feed.atom"))
+    entries = feed.findall(f"{ATOM}entry")
+    newest = rows(served.db, "select title from articles where copy_of is null order by published desc limit 1")
+    assert len(entries) == 50 and newest[0][0] in {e.findtext(f"{ATOM}title") for e in entries}
+    mongcai = ElementTree.fromstring(get(f"{served.base}/archive/portal_feed.atom?portal=mongcai"))
+    links = [e.find(f"{ATOM}link").get("href") for e in mongcai.findall(f"{ATOM}entry")]
+    assert links and all(link.startswith(served.site.origins["mongcai"]) for link in links)
+
+
+def test_search_exports_as_csv_and_json(served: Served) -> None:
+    ids = search_ids(served, "mong cai")
+    text = get(f"{served.base}/archive/articles.csv?_search=mong+cai&_stream=on").decode()
+    assert {int(r["id"]) for r in csv.DictReader(io.StringIO(text))} == ids
+    objects = get_json(f"{served.base}/archive/articles.json?_search=mong+cai&_shape=objects&_size=max")
+    assert {r["id"] for r in objects["rows"]} == ids
+
+
+def test_download_is_a_whole_consistent_snapshot_while_a_crawl_writes(served: Served, tmp_path: Path) -> None:
+    before = rows(served.db, "select count(*) from articles")[0][0]
+    for twin in served.site.twins.values():
+        twin.publish(20)
+    crawl = threading.Thread(target=cli, args=crawl_args(served.site, served.db))
+    crawl.start()
+    snapshots = []
+    while crawl.is_alive() or not snapshots:
+        target = tmp_path / f"snapshot-{len(snapshots)}.db"
+        target.write_bytes(get(f"{served.base}/-/archive.db"))
+        snapshots.append(target)
+    crawl.join()
+    counts = []
+    for snapshot in snapshots:
+        conn = sqlite3.connect(snapshot)
+        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        conn.execute("insert into articles_fts(articles_fts) values('integrity-check')")
+        counts.append(conn.execute("select count(*) from articles").fetchone()[0])
+        pages = conn.execute("select count(*) from pages").fetchone()[0]
+        assert pages == counts[-1]  # never an article without its page: whole transactions only
+        conn.close()
+    assert all(before <= n <= before + 60 for n in counts)
+    final = tmp_path / "final.db"
+    final.write_bytes(get(f"{served.base}/-/archive.db"))
+    assert sqlite3.connect(final).execute("select count(*) from articles").fetchone()[0] == before + 60
+    assert "/-/archive.db" in get(f"{served.base}/archive").decode() or \
+        "/-/archive.db" in get(f"{served.base}/").decode()

@@ -1,0 +1,78 @@
+"""The archive file: atomic writes, the full-text index kept exact, reposts linked to the original."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from archive.db import Archive
+from archive.search import search
+from bench.extraction_quality import load_cases
+from tests.conftest import rows
+
+CASE = next(c for c in load_cases() if c.name == "city/000_51e18d3c6b6234b7")
+
+
+def article(url: str, published: str, text: str | None = None):
+    from archive.extract import extract
+
+    base = extract(CASE.html, url)
+    return replace(base, url=url, published=published, text=text or base.text,
+                   content_hash=f"{url}{published}{text}")
+
+
+def fts_ok(archive: Archive) -> None:
+    archive.db.execute("insert into articles_fts(articles_fts) values('integrity-check')")
+
+
+def test_a_failed_save_leaves_nothing_half_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = Archive(tmp_path / "a.db")
+    archive.save(article("https://mongcai.gov.vn/a", "2024-07-11T16:58:00+07:00"), CASE.html)
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError("database or disk is full")
+
+    monkeypatch.setattr(type(archive.db["pages"]), "upsert", disk_full)
+    with pytest.raises(OSError):
+        archive.save(article("https://mongcai.gov.vn/b", "2024-07-12T08:00:00+07:00"), CASE.html)
+    assert [r[0] for r in archive.db.execute("select url from articles")] == ["https://mongcai.gov.vn/a"]
+    fts_ok(archive)
+
+
+def test_reposts_point_at_the_first_publication_and_are_indexed_once(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a.db")
+    later = article("https://www.quangninh.gov.vn/Trang/ChiTietTinTuc.aspx?nid=7", "2024-07-11T19:00:00+07:00")
+    archive.save(later, CASE.html)
+    hits = search(archive.db.conn, "dang uy mong cai")
+    assert [h.url for h in hits] == [later.url]
+    # The city portal's own copy, published earlier, arrives on the next night: it becomes the original.
+    first = article("https://mongcai.gov.vn/vi-vn/tin/giao-ban-n1", "2024-07-11T16:58:00+07:00")
+    archive.save(first, CASE.html)
+    links = dict(archive.db.execute("select url, copy_of from articles").fetchall())
+    assert links == {first.url: None, later.url: first.url}
+    hits = search(archive.db.conn, "dang uy mong cai")
+    assert [(h.url, h.copies) for h in hits] == [(first.url, 1)]
+    fts_ok(archive)
+    # The original is edited into a different story: the repost stands alone again.
+    archive.save(replace(first, text=first.text + "\nĐoạn mới.", content_hash="edited"), CASE.html)
+    links = dict(archive.db.execute("select url, copy_of from articles").fetchall())
+    assert links == {first.url: None, later.url: None}
+    assert {h.url for h in search(archive.db.conn, "dang uy mong cai")} == {first.url, later.url}
+    fts_ok(archive)
+
+
+def test_an_archive_from_an_early_layout_is_refused_clearly(tmp_path: Path) -> None:
+    import sqlite3
+
+    from archive.db import ArchiveError
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute("create table articles (url text primary key, title text)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(ArchiveError, match="cannot be upgraded"):
+        Archive(path)
+    assert rows(path, "select count(*) from articles")[0][0] == 0
