@@ -19,6 +19,7 @@ from archive.text import fold
 _TERMS = re.compile(r'"[^"]*"|[^\s"]+')
 _D_FOLD = str.maketrans({"đ": "d", "Đ": "D"})
 MARK, END_MARK = "<mark>", "</mark>"
+CANDIDATES = 5000  # matches ranked by relevance, the most recently archived ones
 
 
 def fold_d(query: str) -> str:
@@ -91,7 +92,10 @@ def search(conn: sqlite3.Connection, query: str, *, portal: str | None = None, s
     match = fts_query(query)
     if not match:
         return []
-    where, args = ["articles_fts match ?"], [match]
+    # bm25 costs as many matches as there are: rank the CANDIDATES most recently archived ones.
+    where = ["articles_fts match ?", "articles_fts.rowid >= coalesce((select rowid from articles_fts "
+             "where articles_fts match ? order by rowid desc limit 1 offset ?), 0)"]
+    args: list[object] = [match, match, CANDIDATES - 1]
     if portal:
         where.append("a.portal = ?")
         args.append(portal)
