@@ -54,12 +54,14 @@ class Family:
     def article_path(self, article: SampleArticle) -> str:
         raise NotImplementedError
 
+    page_param = "page"  # the query parameter that numbers listing pages (?page=2)
+
     def listing_path(self, page: int) -> str:
-        raise NotImplementedError
+        return self.listing if page == 1 else f"{self.listing}?{self.page_param}={page}"
 
     def listing_page(self, path: str, query: dict[str, list[str]]) -> int | None:
         """The page number when ``path`` is a listing page, else None."""
-        raise NotImplementedError
+        return _page_param(query, self.page_param) if path == self.listing else None
 
     def article_id(self, path: str, query: dict[str, list[str]]) -> int | None:
         match = self.article_re.fullmatch(path)
@@ -185,16 +187,12 @@ class CityCMS(Family):
     page_size = 10
     listing = "/vi-vn/trang/tin-tuc-p24021"
     rss = "/vi-vn/rss/tin-tuc.rss"
+    page_param = "pageindex"
     article_re = re.compile(r"/vi-vn/tin/[a-z0-9-]+-p24021-c24087-n(?P<id>\d+)")
 
     def article_path(self, article: SampleArticle) -> str:
         return f"/vi-vn/tin/{article.slug}-p24021-c24087-n{article.id}"
 
-    def listing_path(self, page: int) -> str:
-        return self.listing if page == 1 else f"{self.listing}?pageindex={page}"
-
-    def listing_page(self, path: str, query: dict[str, list[str]]) -> int | None:
-        return _page_param(query, "pageindex") if path == self.listing else None
 
 
 class SharePoint(Family):
@@ -204,6 +202,7 @@ class SharePoint(Family):
     page_size = 15
     listing = "/Trang/tin-tuc-su-kien.aspx"
     rss = "/so/sothongtinTT/Trang/Qnp-rss.aspx"
+    page_param = "Page"
     article_re = re.compile(r"/Trang/ChiTietTinTuc\.aspx")
 
     def article_path(self, article: SampleArticle) -> str:
@@ -213,11 +212,6 @@ class SharePoint(Family):
         nid = query.get("nid", [""])[0]
         return int(nid) if path == "/Trang/ChiTietTinTuc.aspx" and nid.isdigit() else None
 
-    def listing_path(self, page: int) -> str:
-        return self.listing if page == 1 else f"{self.listing}?Page={page}"
-
-    def listing_page(self, path: str, query: dict[str, list[str]]) -> int | None:
-        return _page_param(query, "Page") if path == self.listing else None
 
 
 class Newspaper(Family):
