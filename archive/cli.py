@@ -64,12 +64,14 @@ def _origins(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--now", "now_at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
               help="Crawl as if at this time (which articles are young enough to re-check).")
 @click.option("--delay", type=float, help="Seconds between requests to one portal (default: the profile's).")
+@click.option("--timeout", type=click.FloatRange(1, 600), help="Seconds to wait for a page (default 30).")
 @click.option("--log-dir", type=click.Path(file_okay=False), help="Write this run's log to a new file there.")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON lines (for cron and scripts).")
 def crawl(portals: tuple[str, ...], db: str, origin_values: tuple[str, ...], full: bool, since: datetime | None,
-          now_at: datetime | None, delay: float | None, log_dir: str | None, log_level: str, as_json: bool) -> None:
+          now_at: datetime | None, delay: float | None, timeout: float | None, log_dir: str | None,
+          log_level: str, as_json: bool) -> None:
     """Crawl PORTALS (default: every profile) into the archive: only what is new, unless --full.
 
     Exit status: 0 when every portal was crawled, 1 when one failed outright, 75 when another crawl
@@ -91,6 +93,8 @@ def crawl(portals: tuple[str, ...], db: str, origin_values: tuple[str, ...], ful
     }
     if delay is not None:
         overrides.update(DOWNLOAD_DELAY=delay, AUTOTHROTTLE_ENABLED=delay > 0)
+    if timeout is not None:
+        overrides["DOWNLOAD_TIMEOUT"] = timeout
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

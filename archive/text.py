@@ -46,9 +46,19 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         declared = http_content_type_encoding(content_type) or html_body_declared_encoding(body)
-        if declared:
-            text = html_to_unicode(content_type, body, default_encoding=declared)[1]
-        else:
-            best = from_bytes(body).best()
-            text = str(best) if best else body.decode("cp1252", errors="replace")
+        candidates = [html_to_unicode(content_type, body, default_encoding=declared)[1]] if declared else []
+        # Old portals send Windows-1258 whatever they declare: keep the reading that looks most Vietnamese.
+        candidates.append(body.decode("cp1258", errors="replace"))
+        best = from_bytes(body).best()
+        if best:
+            candidates.append(str(best))
+        text = max(candidates, key=_vietnamese)
     return unicodedata.normalize("NFC", text)
+
+
+# Letters only Vietnamese writes, and the replacement character of a wrong guess.
+_VIETNAMESE = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯ]|[\u0300\u0301\u0303\u0309\u0323]|[\u1ea0-\u1ef9]")
+
+
+def _vietnamese(text: str) -> int:
+    return len(_VIETNAMESE.findall(text)) - 10 * text.count("\ufffd")

@@ -32,6 +32,8 @@ class Response:
     content_type: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering
+    cut: str | None = None  # "truncate": close half-way through the body; "reset": reset the connection
 
 
 def _text(status: int, body: str, content_type: str = "text/html; charset=utf-8") -> Response:

@@ -8,7 +8,10 @@ sitemap.xml, so the portal's profile needs nothing but the origin swapped. Every
 from __future__ import annotations
 
 import logging
+import socket
+import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -38,6 +41,13 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("sample portal %s failed on %s", twin.name, self.path)
             self.send_error(500)
             return
+        if response.delay:
+            time.sleep(response.delay)
+        if response.cut == "reset":  # an RST instead of an answer
+            twin.log(self.path, 0)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
         etag = response.headers.get("ETag")
         if etag and self.headers.get("If-None-Match") == etag:
             twin.log(self.path, 304)
@@ -53,6 +63,10 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        if response.cut == "truncate":  # the connection drops half-way through the body
+            self.wfile.write(response.body[: len(response.body) // 2])
+            self.close_connection = True
+            return
         self.wfile.write(response.body)
 
     def log_message(self, format: str, *args: object) -> None:
@@ -86,8 +100,13 @@ class RunningTwin:
 class SampleSite:
     """The running twins; use as a context manager so the ports are always released."""
 
-    def __init__(self, count: int = 30, port: int = 0) -> None:
+    def __init__(self, count: int = 30, port: int = 0, faults: bool = False) -> None:
         self.twins: dict[str, PortalTwin] = make_twins(count)
+        self.families = dict(FAMILIES)
+        if faults:  # the city portal misbehaves in every way archive/samples/faults.py lists
+            from archive.samples.faults import FaultyCity
+
+            self.families["mongcai"] = FaultyCity
         self.running: dict[str, RunningTwin] = {}
         self._port = port
         self._threads: list[threading.Thread] = []
@@ -96,7 +115,7 @@ class SampleSite:
         for offset, (name, twin) in enumerate(self.twins.items()):
             port = self._port + offset if self._port else 0
             server = _TwinServer((HOST, port), _Handler)
-            running = RunningTwin(name, FAMILIES[name](twin), server)
+            running = RunningTwin(name, self.families[name](twin), server)
             server.twin = running
             self.running[name] = running
             thread = threading.Thread(target=server.serve_forever, name=f"sample-{name}", daemon=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
@@ -52,6 +53,7 @@ class PortalSpider(scrapy.Spider):
         self.since = parse_iso(since) if since else None
         self.now = parse_iso(now) if now else datetime.now(UTC)
         self.known: dict[str, Known] = {}
+        self.seen_links: set[str] = set()  # article links met on listings during this run
         self.complete_through: datetime | None = None
 
     @classmethod
@@ -110,6 +112,10 @@ class PortalSpider(scrapy.Spider):
 
     def _failed(self, failure: Failure) -> None:
         request = failure.request
+        if failure.check(IgnoreRequest):  # robots.txt forbids it, or another site: skipped by design
+            self.crawler.stats.inc_value("discovery/ignored")
+            self.logger.info("skipped %s (%s)", request.url, failure.getErrorMessage())
+            return
         kind = "discovery" if request.meta.get("discovery") else "articles"
         self.crawler.stats.inc_value(f"{kind}/failed")
         self.logger.error("%s page failed: %s (%s)", kind, request.url, failure.getErrorMessage())
@@ -149,8 +155,12 @@ class PortalSpider(scrapy.Spider):
             if request := self._discover(url, listing_date):
                 yield request
         old_ground = bool(links) and all(self._archived_whole(u) or self._too_old(d) for u, d in links)
-        if not links:
+        fresh = {u for u, _ in links} - self.seen_links
+        self.seen_links |= fresh
+        if not fresh:  # nothing this run has not seen already: the end, or a pagination/calendar trap
             self.crawler.stats.inc_value("discovery/empty_listings")
+            self.logger.info("listing page with no new article link, walk stops: %s", response.url)
+            return
         if not self.profile.listing_next:  # no "next" link to follow: every listing page it links
             for href in response.css("a::attr(href)").getall():
                 url = canonical(response.urljoin(href))
@@ -214,13 +224,17 @@ class PortalSpider(scrapy.Spider):
         url = canonical(response.url)
         if response.status in RECHECK_STATUSES:
             if response.status != 304 and url not in self.known:
-                self.crawler.stats.inc_value("articles/failed")
+                # A listing links a dead page: log it, but it is the portal's lasting state, not a
+                # failure of this run that the next one should walk deeper to repair.
+                self.crawler.stats.inc_value("articles/missing")
                 self.logger.error("article page answered %s: %s", response.status, url)
             yield Checked(url, response.status)
             return
-        if not hasattr(response, "text"):
+        head = response.body[:1024]
+        if not hasattr(response, "text") or b"\x00" in head or head.lstrip().startswith(b"%PDF"):
             self.crawler.stats.inc_value("articles/not_html")
-            self.logger.warning("not a text page, skipped: %s", response.url)
+            self.logger.warning("not an HTML page (%s), skipped: %s",
+                                _str(response.headers.get("Content-Type")), response.url)
             return
         header = response.headers.get
         yield FetchedPage(

@@ -1,0 +1,115 @@
+"""A misbehaving portal (archive/samples/faults.py): every fault is survived, recorded, and harmless."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from archive.samples.faults import FAULTS, SURVIVABLE, TRACKED, FaultyCity
+from archive.samples.server import SampleSite
+from tests.conftest import cli, rows
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory: pytest.TempPathFactory):
+    db = tmp_path_factory.mktemp("faults") / "archive.db"
+    with SampleSite(count=20, faults=True) as site:
+        args = ["crawl", "mongcai", "--db", str(db), "--delay", "0", "--timeout", "2", "--log-level", "INFO",
+                f"--origin=mongcai={site.origins['mongcai']}", "--json"]
+        first = cli(*args)
+        before = {r["url"]: dict(r) for r in rows(db, "select * from articles")}
+        second = cli(*args, "--full")
+        yield site, db, before, first, second
+
+
+def fault_url(site: SampleSite, article_id: int) -> str:
+    family: FaultyCity = site.running["mongcai"].family
+    return site.origins["mongcai"] + family.fault_path(article_id)
+
+
+def test_the_rest_of_the_portal_is_archived_and_survivable_pages_too(faulty) -> None:
+    site, db, _, _, _ = faulty
+    archived = {r["url"] for r in rows(db, "select url from articles")}
+    normal = {e["url"] for e in site.expected() if e["portal"] == "mongcai"}
+    assert normal <= archived
+    assert archived - normal == {fault_url(site, i) for i in SURVIVABLE}
+
+
+@pytest.mark.parametrize("article_id", sorted(SURVIVABLE))
+def test_survivable_faults_still_give_the_exact_article(faulty, article_id: int) -> None:
+    site, db, _, _, _ = faulty
+    family: FaultyCity = site.running["mongcai"].family
+    want = family.fault_article(article_id)
+    got = rows(db, "select title, text, captions, author from articles where url = ?",
+               (fault_url(site, article_id),))[0]
+    assert got["title"] == want.title  # Windows-1258 pages, declared or not, decode to the same text
+    assert got["text"].split("\n") == want.paragraphs
+    assert json.loads(got["captions"]) == want.captions and got["author"] == want.author
+
+
+@pytest.mark.parametrize("article_id", sorted(set(FAULTS) - SURVIVABLE))
+def test_broken_pages_are_never_stored(faulty, article_id: int) -> None:
+    _, db, _, _, _ = faulty
+    assert not rows(db, "select 1 from articles where url like ?", (f"%n{article_id}",))
+
+
+def test_failures_are_recorded_in_the_run_log(faulty) -> None:
+    _, db, _, first, _ = faulty
+    summary = json.loads(first.stdout.splitlines()[0])
+    assert summary["status"] == "partial" and summary["errors"] >= 8
+    run = rows(db, "select status, errors from crawl_runs order by id limit 1")[0]
+    assert (run["status"], run["errors"]) == ("partial", summary["errors"])
+    log = first.stderr
+    for sign in ("500 Internal Server Error", "took longer than", "max redirections", "download max size",
+                 "answered 404", "answered 410", "not an HTML page"):
+        assert sign in log, sign
+
+
+def test_retries_back_off_and_a_503_burst_is_survived(faulty) -> None:
+    site, _, _, _, _ = faulty
+    hits = [h.status for h in site.running["mongcai"].hits if h.path.endswith("n900001")]
+    assert hits[:3] == [503, 503, 200]
+
+
+def test_robots_offsite_and_tracking_urls(faulty) -> None:
+    site, db, _, _, _ = faulty
+    paths = [h.path for h in site.running["mongcai"].hits]
+    assert not any("rieng-tu" in p for p in paths)  # forbidden by robots.txt: never requested
+    first = site.twins["mongcai"].articles()[0]
+    url = site.origins["mongcai"] + site.running["mongcai"].family.article_path(first)
+    assert rows(db, "select count(*) from articles where url like ?", (url + "%",))[0][0] == 1
+    assert TRACKED.split("#")[0] not in "".join(r["url"] for r in rows(db, "select url from articles"))
+
+
+def test_the_pagination_trap_is_left_at_once(faulty) -> None:
+    site, _, _, _, _ = faulty
+    family = site.running["mongcai"].family
+    pages = len(family.twin.article_ids()) // family.page_size + 1
+    walked = {h.path for h in site.running["mongcai"].hits if h.path.startswith(family.listing)}
+    assert family.listing_path(pages + 2) not in walked
+
+
+def test_a_second_run_changes_nothing_already_archived(faulty) -> None:
+    _, db, before, _, second = faulty
+    after = {r["url"]: dict(r) for r in rows(db, "select * from articles")}
+    for url, row in before.items():
+        assert {k: after[url][k] for k in ("title", "text", "captions", "published", "version")} == \
+            {k: row[k] for k in ("title", "text", "captions", "published", "version")}
+    assert json.loads(second.stdout.splitlines()[0])["new"] == 0
+    assert rows(db, "pragma integrity_check")[0][0] == "ok"
+
+
+def test_only_http_links_on_the_portals_host_are_followed() -> None:
+    from scrapy.http import HtmlResponse, Request
+
+    from crawler.spiders.portal import PortalSpider
+
+    spider = PortalSpider(portal="mongcai", origin="http://127.0.0.1:9")
+    links = "".join(f'<div class="news-item"><a href="{h}">x</a></div>' for h in [
+        "file:///etc/passwd", "javascript:alert(1)", "ftp://127.0.0.1:9/vi-vn/tin/a-p1-c2-n3",
+        "http://evil.example/vi-vn/tin/a-p1-c2-n3", "http://127.0.0.1:9/vi-vn/tin/a-p1-c2-n3"])
+    body = f'<html><body><div class="news-list">{links}</div></body></html>'.encode()
+    response = HtmlResponse("http://127.0.0.1:9/vi-vn/trang/tin-tuc-p24021", body=body,
+                            request=Request("http://127.0.0.1:9/vi-vn/trang/tin-tuc-p24021"))
+    assert [url for url, _ in spider._article_links(response)] == ["http://127.0.0.1:9/vi-vn/tin/a-p1-c2-n3"]
