@@ -99,6 +99,13 @@ def crawl(portals: tuple[str, ...], db: str, origin_values: tuple[str, ...], ful
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         overrides["LOG_FILE"] = str(Path(log_dir) / f"crawl-{stamp}-{os.getpid()}.log")
+    from archive.db import Archive
+
+    archive = Archive(db)  # one clear line, before any fetch, if the file cannot be used
+    try:
+        archive.check_writable()
+    finally:
+        archive.close()
     spider_args = {
         "full": full,
         "since": since.replace(tzinfo=VN).isoformat() if since else None,
@@ -116,6 +123,9 @@ def crawl(portals: tuple[str, ...], db: str, origin_values: tuple[str, ...], ful
         click.echo(f"{'portal':<14} {'pages':>6} {'new':>5} {'changed':>7} {'gone':>5} {'errors':>6}  status")
         for r in results:
             click.echo(f"{r.portal:<14} {r.pages:>6} {r.new:>5} {r.changed:>7} {r.gone:>5} {r.errors:>6}  {r.status}")
+    problem = next((r.problem for r in results if r.problem), None)
+    if problem:
+        raise click.ClickException(problem)
     failed = [r.portal for r in results if r.status == "failed"]
     if failed:
         raise click.ClickException(f"crawl failed for {', '.join(failed)}; see the log")

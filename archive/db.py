@@ -110,6 +110,10 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+class _RollbackError(Exception):
+    """Undoes a write made only to see whether writing works."""
+
+
 class ArchiveError(RuntimeError):
     """The archive file cannot be opened or written; the message says why in one line."""
 
@@ -210,6 +214,17 @@ class Archive:
             original = None if url == rows[0][1] else rows[0][1]
             if copy_of != original:
                 self._set(article_id, {"copy_of": original})
+
+    def check_writable(self) -> None:
+        """Raise ArchiveError now, rather than mid-crawl, when the file cannot be written."""
+        try:
+            with self.db.atomic():
+                self.db.execute("insert into crawl_runs (status) values ('write check')")
+                raise _RollbackError
+        except _RollbackError:
+            pass
+        except sqlite3.OperationalError as err:
+            raise ArchiveError(f"{self.path}: cannot write the archive: {err}") from err
 
     def upsert_portal(self, name: str, title: str, base_url: str, crawled_from: str) -> None:
         self.db["portals"].upsert({"name": name, "title": title, "base_url": base_url,

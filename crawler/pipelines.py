@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from archive import lock
 from archive.dates import parse_iso
@@ -45,9 +47,12 @@ class ExtractPipeline:
         return item
 
 
+UNWRITABLE = "archive_unwritable"  # why a crawl stops when the disk is full or the file read-only
+
+
 def run_status(stats: dict, reason: str) -> str:
     """finished: every page the walk needed came; only such a run lets the next one stop early."""
-    if not stats.get("response_received_count"):
+    if not stats.get("response_received_count") or reason == UNWRITABLE:
         return "failed"
     if reason != "finished":
         return "interrupted"
@@ -81,6 +86,17 @@ class ArchivePipeline:
         )
 
     def process_item(self, item: FetchedPage | Checked) -> FetchedPage | Checked:
+        try:
+            return self._store(item)
+        except sqlite3.OperationalError as err:
+            # The write was rolled back whole; nothing more can be archived, so stop at once.
+            message = f"{self.db}: cannot write the archive: {err}"
+            self.crawler.stats.set_value("archive/unwritable", message)
+            self.crawler.spider.logger.error(message)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=UNWRITABLE))
+            raise DropItem(message) from err
+
+    def _store(self, item: FetchedPage | Checked) -> FetchedPage | Checked:
         assert self.archive
         stats = self.crawler.stats
         if isinstance(item, Checked):
@@ -109,7 +125,10 @@ class ArchivePipeline:
             "links_seen": stats.get("discovery/links", 0),
             "fallbacks": stats.get("extract/generic-fallback", 0),
         }
-        self.archive.finish_run(self.run_id, run_status(stats, reason), counts)
+        try:
+            self.archive.finish_run(self.run_id, run_status(stats, reason), counts)
+        except sqlite3.OperationalError as err:
+            spider.logger.error("%s: cannot record the run: %s", self.db, err)
         self.archive.close()
         self.archive = None
         lock.release(self.db)

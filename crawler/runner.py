@@ -31,6 +31,7 @@ class PortalResult:
     gone: int
     errors: int
     status: str
+    problem: str | None = None  # why the archive could not be written, if that stopped the run
 
     @classmethod
     def from_crawler(cls, portal: str, crawler: Crawler) -> PortalResult:
@@ -44,6 +45,7 @@ class PortalResult:
             gone=int(stats.get("archive/gone", 0)),
             errors=int(stats.get("log_count/ERROR", 0)),
             status=run_status(stats, str(stats.get("finish_reason", "not started"))),
+            problem=stats.get("archive/unwritable"),
         )
 
 

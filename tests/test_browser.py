@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from html import escape
 
 import pytest
 
@@ -55,3 +56,28 @@ def test_unaccented_query_in_the_search_box_finds_the_article(served: Served, br
     OUTPUT.mkdir(parents=True, exist_ok=True)
     shot = OUTPUT / "search-unaccented.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+
+def test_scripts_from_a_crawled_page_stay_inert_text(served: Served, browser) -> None:  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    from archive.db import Archive
+    from archive.extract import extract
+
+    attack = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+    page = ("<html><head><title>Tin</title></head><body><article><h1>Tin có mã độc</h1>"
+            f"<p>{escape(attack)} Đoạn văn bản dài của bài viết để trích xuất được, "
+            "đủ dài để trafilatura giữ lại làm nội dung chính của trang tin này.</p>"
+            "<p><a href=\"javascript:document.title='pwned'\">liên kết</a> Thêm một đoạn nữa cho bài viết dài "
+            "hơn một chút, để trang có đủ chữ.</p></article></body></html>").encode()
+    archive = Archive(served.db)
+    archive.save(extract(page, "https://mongcai.gov.vn/vi-vn/tin/ma-doc-n1", portal="mongcai"), page)
+    archive.close()
+    article_id = rows(served.db, "select id from articles where url like '%ma-doc-n1'")[0][0]
+    browser.get(f"{served.base}/archive/articles/{article_id}")
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "<script>document.title='pwned'</script>" in body  # shown as text
+    assert browser.title != "pwned" and browser.execute_script("return document.title") != "pwned"
+    assert not browser.find_elements(By.CSS_SELECTOR, "td img[src=x]")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(OUTPUT / "script-inert.png"))

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -208,3 +209,34 @@ def test_download_is_a_whole_consistent_snapshot_while_a_crawl_writes(served: Se
     assert sqlite3.connect(final).execute("select count(*) from articles").fetchone()[0] == before + 60
     assert "/-/archive.db" in get(f"{served.base}/archive").decode() or \
         "/-/archive.db" in get(f"{served.base}/").decode()
+
+
+def test_readers_are_never_locked_out_while_a_crawl_writes(served: Served) -> None:
+    for twin in served.site.twins.values():
+        twin.publish(5)
+    crawl = threading.Thread(target=cli, args=crawl_args(served.site, served.db))
+    crawl.start()
+    seen = []
+    while crawl.is_alive() or not seen:
+        data = get_json(f"{served.base}/archive/articles.json?_size=1&_nofacet=1")  # raises on any error
+        seen.append(data["filtered_table_rows_count"])
+    crawl.join()
+    assert seen == sorted(seen)  # never half-written: counts only grow
+
+
+def test_the_public_archive_cannot_be_written(served: Served) -> None:
+    count = rows(served.db, "select count(*) from articles")[0][0]
+    for sql in ("delete from articles", "insert into portals (name) values ('x')", "drop table articles"):
+        url = f"{served.base}/archive.json?" + urllib.parse.urlencode({"sql": sql})
+        with pytest.raises(urllib.error.HTTPError) as err:
+            get(url)
+        assert err.value.code in (400, 403)
+    request = urllib.request.Request(f"{served.base}/archive/articles", data=b"x=1", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=30)
+    assert err.value.code >= 400  # refused (Datasette 0.65 answers a POST to a table with an error)
+    assert rows(served.db, "select count(*) from articles")[0][0] == count
+    settings = get_json(f"{served.base}/-/settings.json")
+    assert settings["sql_time_limit_ms"] <= 3000 and settings["max_returned_rows"] <= 1000
+    assert not any(q.get("write") for q in get_json(f"{served.base}/-/metadata.json")["databases"]["archive"]
+                   ["queries"].values())

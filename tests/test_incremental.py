@@ -208,3 +208,30 @@ def test_status_flags_broken_portals(site: SampleSite, tmp_path: Path) -> None:
         f"--origin=quangninh=http://127.0.0.1:{free_port()}", check=False)
     failed = cli("status", "--db", str(db), check=False)
     assert failed.returncode == 1 and "failed outright" in failed.stdout
+
+
+def test_twenty_kills_at_random_moments_lose_nothing(tmp_path: Path) -> None:
+    """SIGKILL a crawl twenty times, at moments drawn at random, then let one run finish."""
+    import random
+
+    db = tmp_path / "archive.db"
+    chance = random.Random(7)
+    with SampleSite(count=60) as site:
+        args = [sys.executable, "-m", "archive", *crawl_args(site, db)]
+        args[args.index("0")] = "0.01"
+        kills = 0
+        while kills < 20:
+            process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(chance.uniform(0.2, 2.5))
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                kills += 1
+            process.wait()
+        cli(*crawl_args(site, db))
+        expected = sorted(e["url"] for e in site.expected())
+    assert sorted(stored(db)) == expected
+    assert rows(db, "select count(*) from pages")[0][0] == len(expected)
+    assert rows(db, "pragma integrity_check")[0][0] == "ok"
+    conn = sqlite3.connect(db)
+    conn.execute("insert into articles_fts(articles_fts) values('integrity-check')")
+    conn.close()
