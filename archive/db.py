@@ -154,7 +154,7 @@ class Archive:
                         table.add_column(column, kind)
             articles = self.db["articles"]
             articles.create_index(["url"], unique=True, if_not_exists=True)
-            for index in (["portal", "published"], ["published"], ["month"], ["gone_at"], ["story"]):
+            for index in (["portal", "published"], ["published"], ["month"], ["gone_at"], ["story"], ["copy_of"]):
                 articles.create_index(index, if_not_exists=True)
             self.db["crawl_runs"].create_index(["portal", "started"], if_not_exists=True)
             if "articles_search" not in self.db.view_names():

@@ -12,6 +12,7 @@ import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 from archive.text import fold
 
@@ -19,7 +20,7 @@ from archive.text import fold
 _TERMS = re.compile(r'"[^"]*"|[^\s"]+')
 _D_FOLD = str.maketrans({"đ": "d", "Đ": "D"})
 MARK, END_MARK = "<mark>", "</mark>"
-CANDIDATES = 5000  # matches ranked by relevance, the most recently archived ones
+CANDIDATES = 2000  # matches ranked by relevance, the most recently archived ones
 
 
 def fold_d(query: str) -> str:
@@ -42,9 +43,14 @@ def fts_query(query: str) -> str:
     return " ".join(parts)
 
 
+@cache
+def _fold_char(char: str) -> str:
+    return (fold(char) or " ")[0]
+
+
 def _folded_chars(text: str) -> str:
     """``fold`` one character at a time, so that positions in the result are positions in ``text``."""
-    return "".join((fold(c) or " ")[0] for c in text)
+    return "".join(map(_fold_char, text))
 
 
 def snippet(text: str | None, query: str, words: int = 30) -> str:
