@@ -179,12 +179,12 @@ def _meta(page: parsel.Selector, *names: str) -> str | None:
     return None
 
 
-def _title(page: parsel.Selector, rules: Rules) -> str | None:
+def _title(page: parsel.Selector, rules: Rules, jsonld: list[dict]) -> str | None:
     """The headline: the profile's, or the page's own title node that the <title> tag contains."""
     if found := _first_text(page, rules.title):
         return found
     head = _first_text(page, "title") or ""
-    structured = [_meta(page, "og:title", "twitter:title")] + [j.get("headline") for j in _jsonld(page)]
+    structured = [_meta(page, "og:title", "twitter:title")] + [j.get("headline") for j in jsonld]
     nodes = [_text(n) for n in _select(page, _TITLE_NODES) if not n.xpath("ancestor-or-self::a | .//a")]
     candidates = [clean(c) for c in structured + nodes if c and len(clean(c).split()) >= 3]
     for candidate in candidates:
@@ -196,12 +196,13 @@ def _title(page: parsel.Selector, rules: Rules) -> str | None:
     return max(parts, key=len) if head else None
 
 
-def _published(page: parsel.Selector, rules: Rules, hints: Hints) -> tuple[datetime | None, str | None]:
+def _published(page: parsel.Selector, rules: Rules, hints: Hints, jsonld: list[dict]
+               ) -> tuple[datetime | None, str | None]:
     """The publication time and where it came from, best source first; the lead is the last resort."""
     if rules.published and (moment := parse_date(_first_text(page, rules.published))):
         return moment, "page"
     stamps = [_meta(page, "article:published_time", "datePublished", "pubdate", "publishdate")]
-    stamps += [item.get("datePublished") for item in _jsonld(page)]
+    stamps += [item.get("datePublished") for item in jsonld]
     for stamp in stamps:
         if moment := parse_iso(stamp):
             return moment, "metadata"
@@ -372,10 +373,11 @@ def extract(
     rules, hints = rules or Rules(), hints or Hints()
     html = decode_html(page, content_type) if isinstance(page, bytes) else unicodedata.normalize("NFC", page)
     selector = parsel.Selector(text=html or "<html></html>")
-    title = _title(selector, rules)
-    published, published_from = _published(selector, rules, hints)
+    jsonld = _jsonld(selector)
+    title = _title(selector, rules, jsonld)
+    published, published_from = _published(selector, rules, hints, jsonld)
     metadata_author = next(
-        (a.get("name") for j in _jsonld(selector) if isinstance(a := j.get("author"), dict)), None
+        (a.get("name") for j in jsonld if isinstance(a := j.get("author"), dict)), None
     ) or _meta(selector, "author")
 
     paragraphs, captions, byline, extractor = _body(selector, rules)

@@ -42,7 +42,7 @@ def kinds(site: SampleSite, start: int) -> Counter[str]:
     counted: Counter[str] = Counter()
     for hit in running.hits[start:]:
         parts = urlsplit(hit.path)
-        if family.article_id(parts.path, parse_qs(parts.query)) is not None:
+        if family.is_article(hit.path):
             counted[f"article pages ({hit.status})"] += 1
         elif family.listing_page(parts.path, parse_qs(parts.query)) is not None:
             counted["listing pages"] += 1

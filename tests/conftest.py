@@ -6,7 +6,10 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,11 +19,12 @@ from archive.samples.server import SampleSite
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def cli(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, check: bool = True, timeout: float = 300, env: dict[str, str] | None = None
+        ) -> subprocess.CompletedProcess[str]:
     """Run `portal-archive ARGS` in a fresh process, as a user would."""
     result = subprocess.run(
         [sys.executable, "-m", "archive", *args], capture_output=True, text=True, timeout=timeout,
-        cwd=ROOT,
+        cwd=ROOT, env=env,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"portal-archive {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
@@ -37,6 +41,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def serving(db: Path) -> Iterator[str]:
+    """`portal-archive serve --db DB` on a free port, until the block ends; yields its base URL."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "archive", "serve", "--db", str(db), "--port", str(port)],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def rows(db: Path, sql: str, args: tuple = ()) -> list[sqlite3.Row]:

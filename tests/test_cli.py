@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 from archive.samples.server import SampleSite
-from tests.conftest import ROOT, cli, free_port, rows
+from tests.conftest import cli, free_port, rows, serving
 
 
 def test_extract_prints_the_clean_article(sample_site: SampleSite, tmp_path: Path) -> None:
@@ -27,19 +24,7 @@ def test_extract_prints_the_clean_article(sample_site: SampleSite, tmp_path: Pat
 
 
 def test_serve_answers_the_json_api(crawled: Path) -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "archive", "serve", "--db", str(crawled), "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with serving(crawled) as base:
         url = base + "/archive/articles.json?_shape=array&_size=max&_col=title&_col=published&_col=text"
         articles = json.load(urllib.request.urlopen(url))
         assert len(articles) == 95
@@ -47,9 +32,6 @@ def test_serve_answers_the_json_api(crawled: Path) -> None:
         assert articles[0]["published"] == max(a["published"] for a in articles)  # newest first
         meta = json.load(urllib.request.urlopen(base + "/-/metadata.json"))
         assert meta["title"] == "Quảng Ninh portals news archive"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_unknown_portal_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:

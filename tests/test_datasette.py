@@ -8,10 +8,7 @@ import io
 import json
 import re
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,7 +22,7 @@ import pytest
 from archive.samples.server import SampleSite
 from archive.samples.site import EPOCH
 from archive.text import fold
-from tests.conftest import ROOT, cli, crawl_args, free_port, rows
+from tests.conftest import cli, crawl_args, rows, serving
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -56,21 +53,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         twin.edit(twin.articles()[0].id)
         twin.remove(twin.articles()[1].id)
         cli(*crawl_args(site, db, "mongcai"), f"--now={EPOCH.replace(hour=23).isoformat()}")
-        port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "archive", "serve", "--db", str(db), "--port", str(port)],
-                                  cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                get(base + "/-/versions.json")
-                break
-            except OSError:
-                time.sleep(0.05)
-        try:
+        with serving(db) as base:
             yield Served(base, db, site)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 def search_ids(served: Served, query: str) -> set[int]:

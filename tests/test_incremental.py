@@ -29,22 +29,10 @@ def site() -> Iterator[SampleSite]:
         yield running
 
 
-def article_hits(site: SampleSite, since: int = 0) -> list[tuple[str, str, int]]:
-    """(portal, path, status) of every article page request after the first ``since`` requests."""
-    hits = []
-    for name, running in site.running.items():
-        profile_like = running.family
-        for hit in running.hits[since:]:
-            path = hit.path
-            if profile_like.article_id(path.split("?")[0], _query(path)) is not None:
-                hits.append((name, path, hit.status))
-    return hits
-
-
-def _query(path: str) -> dict[str, list[str]]:
-    from urllib.parse import parse_qs, urlsplit
-
-    return parse_qs(urlsplit(path).query)
+def article_hits(site: SampleSite) -> list[tuple[str, str, int]]:
+    """(portal, path, status) of every article page request so far."""
+    return [(name, hit.path, hit.status) for name, running in site.running.items()
+            for hit in running.hits if running.family.is_article(hit.path)]
 
 
 def hit_counts(site: SampleSite) -> dict[str, int]:
@@ -57,8 +45,7 @@ def new_hits(site: SampleSite, before: dict[str, int]) -> list[tuple[str, str, i
 
 
 def is_article(site: SampleSite, portal: str, path: str) -> bool:
-    family = site.running[portal].family
-    return family.article_id(path.split("?")[0], _query(path)) is not None
+    return site.running[portal].family.is_article(path)
 
 
 def stored(db: Path) -> dict[str, dict]:

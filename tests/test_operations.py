@@ -41,29 +41,24 @@ def _with_profiles(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "PORTAL_ARCHIVE_PROFILES": str(profiles)}
 
 
-def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archive", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
-
-
 def test_add_portal_makes_a_profile_that_crawls_with_the_generic_rules(
     sample_site: SampleSite, tmp_path: Path
 ) -> None:
     env = _with_profiles(tmp_path)
     origin = sample_site.origins["baoquangninh"]
-    made = _run(env, "add-portal", f"{origin}/chinh-tri", "--name", "newspaper")
+    made = cli("add-portal", f"{origin}/chinh-tri", "--name", "newspaper", env=env, check=False)
     assert made.returncode == 0, made.stderr
     profile = (tmp_path / "profiles" / "newspaper.yaml").read_text()
     assert "sitemaps:\n  - /sitemap.xml" in profile and "trang" in profile
     db = tmp_path / "archive.db"
-    crawled = _run(env, "crawl", "newspaper", "--db", str(db), "--delay", "0", "--log-level", "ERROR")
+    crawled = cli("crawl", "newspaper", "--db", str(db), "--delay", "0", "--log-level", "ERROR", env=env, check=False)
     assert crawled.returncode == 0, crawled.stderr
     want = {e["url"]: e for e in sample_site.expected() if e["portal"] == "baoquangninh"}
     got = {r["url"]: r for r in rows(db, "select url, title, text, extractor from articles")}
     assert set(got) == set(want)
     assert all(r["extractor"] == "generic" and r["title"] == want[u]["title"] and r["text"] == want[u]["text"]
                for u, r in got.items())
-    again = _run(env, "add-portal", f"{origin}/chinh-tri", "--name", "newspaper")
+    again = cli("add-portal", f"{origin}/chinh-tri", "--name", "newspaper", env=env, check=False)
     assert again.returncode == 1 and "--force" in again.stderr
 
 

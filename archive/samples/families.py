@@ -69,6 +69,11 @@ class Family:
         match = self.article_re.fullmatch(path)
         return int(match.group("id")) if match else None
 
+    def is_article(self, target: str) -> bool:
+        """Whether a request target (path and query, as logged) asks for an article page."""
+        parts = urlsplit(target)
+        return self.article_id(parts.path, parse_qs(parts.query)) is not None
+
     # Routing ------------------------------------------------------------------------------
     def handle(self, target: str, origin: str) -> Response:
         """Answer a request for ``target`` (path and query) on the twin served at ``origin``."""
