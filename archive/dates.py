@@ -23,7 +23,11 @@ _SETTINGS = {
     "RETURN_AS_TIMEZONE_AWARE": True,
     "PREFER_DATES_FROM": "past",
     "REQUIRE_PARTS": ["day", "month", "year"],
+    # The numeric forms, rewritten below to _FORMATS, are most dates: try them first, which is ten
+    # times faster than dateparser's language-aware parsers.
+    "PARSERS": ["custom-formats", "timestamp", "relative-time", "absolute-time", "no-spaces-time"],
 }
+_FORMATS = ["%d/%m/%Y %H:%M", "%d/%m/%Y"]
 _DATE = r"\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}"
 _TIME = r"\d{1,2}\s*(?::|h|giờ)\s*\d{2}(?!\d)"
 # A numeric date with the time before or after it, within a few characters of labels and commas.
@@ -42,11 +46,11 @@ def parse_date(text: str | None) -> datetime | None:
     text = clean(text)
     match = _NUMERIC.search(text)
     if match:
-        date = re.sub(r"\s+", "", match.group("date"))
+        date = re.sub(r"\s*[/.-]\s*", "/", match.group("date"))
         clock = match.group("t2") or match.group("t1")
         text = f"{date} {_time(clock)}" if clock else date
     try:
-        parsed = dateparser.parse(text, languages=["vi", "en"], settings=_SETTINGS)
+        parsed = dateparser.parse(text, languages=["vi", "en"], date_formats=_FORMATS, settings=_SETTINGS)
     except (ValueError, OverflowError):
         return None
     return parsed.astimezone(VN) if parsed else None

@@ -8,11 +8,11 @@ original text, so they keep every accent.
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
 
 from archive.text import fold
 
@@ -21,6 +21,8 @@ _TERMS = re.compile(r'"[^"]*"|[^\s"]+')
 _D_FOLD = str.maketrans({"đ": "d", "Đ": "D"})
 MARK, END_MARK = "<mark>", "</mark>"
 CANDIDATES = 2000  # matches ranked by relevance, the most recently archived ones
+_WORD = re.compile(r"\S+")
+_CHARS_PER_WORD = 40  # far more than any Vietnamese word: the lead-in window always holds enough words
 
 
 def fold_d(query: str) -> str:
@@ -43,41 +45,46 @@ def fts_query(query: str) -> str:
     return " ".join(parts)
 
 
-@cache
-def _fold_char(char: str) -> str:
-    return (fold(char) or " ")[0]
+class _FoldTable(dict):
+    """A ``str.translate`` table that learns each character's one-letter fold the first time it meets it."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = (fold(chr(code)) or " ")[0]
+        return self[code]
+
+
+_FOLD_TABLE = _FoldTable()
 
 
 def _folded_chars(text: str) -> str:
     """``fold`` one character at a time, so that positions in the result are positions in ``text``."""
-    return "".join(map(_fold_char, text))
+    return text.translate(_FOLD_TABLE)
 
 
 def snippet(text: str | None, query: str, words: int = 30) -> str:
-    """About ``words`` words of ``text`` around the first match, matches wrapped in <mark>…</mark>."""
+    """About ``words`` words of ``text`` around the first match, matches wrapped in <mark>…</mark>.
+
+    Only the window is scanned for words and matches: a long article costs no more than a short one."""
     if not text:
         return ""
     terms = re.findall(r"\w+\*?", fold(query))
     folded = _folded_chars(text)
-    spans = []
-    for term in terms:
-        pattern = r"\b" + re.escape(term.rstrip("*")) + (r"\w*" if term.endswith("*") else r"\b")
-        spans += [m.span() for m in re.finditer(pattern, folded)]
-    spans.sort()
-    # Centre on the whole query where the text has it word for word, else on the first match.
-    whole = re.search(r"\b" + r"\W+".join(re.escape(t.rstrip("*")) for t in terms) + r"\b", folded) if terms else None
-    first = whole.start() if whole else spans[0][0] if spans else 0
-    starts = [m.start() for m in re.finditer(r"\S+", text)]
-    at = max(0, sum(1 for s in starts if s <= first) - 1 - words // 3)
-    begin = starts[at] if starts else 0
-    end_word = at + words
-    end = starts[end_word] if end_word < len(starts) else len(text)
+    first = 0
+    if terms:
+        any_term = re.compile("|".join(
+            r"\b" + re.escape(t.rstrip("*")) + (r"\w*" if t.endswith("*") else r"\b") for t in terms))
+        # Centre on the whole query where the text has it word for word, else on the first match.
+        found = re.search(r"\b" + r"\W+".join(re.escape(t.rstrip("*")) for t in terms) + r"\b", folded) or (
+            any_term.search(folded))
+        first = found.start() if found else 0
+    lead = [m.start() for m in _WORD.finditer(text, max(0, first - _CHARS_PER_WORD * words), first + 1)]
+    begin = lead[max(0, len(lead) - 1 - words // 3)] if lead else 0
+    starts = [m.start() for m in itertools.islice(_WORD.finditer(text, begin), words + 1)]
+    end = starts[words] if len(starts) > words else len(text)
     out, cursor = [], begin
-    for start, stop in spans:
-        if start < cursor or stop > end:
-            continue
-        out += [text[cursor:start], MARK, text[start:stop], END_MARK]
-        cursor = stop
+    for match in any_term.finditer(folded, begin, end) if terms else ():
+        out += [text[cursor:match.start()], MARK, text[match.start():match.end()], END_MARK]
+        cursor = match.end()
     out.append(text[cursor:end])
     return ("…" if begin > 0 else "") + "".join(out).strip() + ("…" if end < len(text) else "")
 
