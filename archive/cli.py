@@ -24,6 +24,10 @@ db_option = click.option(
     "--db", "db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
     help="The archive's SQLite file.",
 )
+workers_option = click.option(
+    "--workers", type=click.IntRange(0, 256),
+    help="Extraction processes (default: one per core; 0 extracts in the main process).",
+)
 
 
 class _Group(click.Group):
@@ -69,9 +73,10 @@ def _origins(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON lines (for cron and scripts).")
+@workers_option
 def crawl(portals: tuple[str, ...], db: str, origin_values: tuple[str, ...], full: bool, since: datetime | None,
           now_at: datetime | None, delay: float | None, timeout: float | None, log_dir: str | None,
-          log_level: str, as_json: bool) -> None:
+          log_level: str, as_json: bool, workers: int | None) -> None:
     """Crawl PORTALS (default: every profile) into the archive: only what is new, unless --full.
 
     Exit status: 0 when every portal was crawled, 1 when one failed outright, 75 when another crawl
@@ -95,6 +100,8 @@ def crawl(portals: tuple[str, ...], db: str, origin_values: tuple[str, ...], ful
         overrides.update(DOWNLOAD_DELAY=delay, AUTOTHROTTLE_ENABLED=delay > 0)
     if timeout is not None:
         overrides["DOWNLOAD_TIMEOUT"] = timeout
+    if workers is not None:
+        overrides["EXTRACT_WORKERS"] = workers
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -240,7 +247,8 @@ def _check_archive(db: str) -> None:
 @click.option("--db", "db", default=DEFAULT_DB, show_default=True,
               type=click.Path(exists=True, dir_okay=False), help="The archive's SQLite file.")
 @click.option("--portal", help="Only this portal's articles.")
-def reextract(db: str, portal: str | None) -> None:
+@workers_option
+def reextract(db: str, portal: str | None, workers: int | None) -> None:
     """Extract the stored pages again with the current rules, updating the rows in place."""
     from archive.db import Archive
     from archive.reextract import reextract as run_reextract
@@ -248,7 +256,7 @@ def reextract(db: str, portal: str | None) -> None:
     archive = Archive(db)
     try:
         with click.progressbar(length=archive.count(portal), label="Re-extracting", file=sys.stderr) as bar:
-            result = run_reextract(archive, portal, progress=lambda: bar.update(1))
+            result = run_reextract(archive, portal, progress=lambda: bar.update(1), workers=workers)
     finally:
         archive.close()
     click.echo(f"{result.seen} articles re-extracted, {result.changed} changed")

@@ -15,9 +15,7 @@ The database runs in WAL mode, so Datasette reads while a crawl writes.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import sqlite3
 import zlib
 from collections.abc import Iterator
@@ -29,7 +27,6 @@ from typing import Literal
 import sqlite_utils
 
 from archive.extract import Article
-from archive.text import fold
 
 Outcome = Literal["new", "changed", "unchanged"]
 
@@ -87,12 +84,6 @@ class StoredPage:
     fetched_at: datetime | None
 
 
-def story_key(text: str) -> str | None:
-    """Equal for two bodies that differ only in case, marks, spacing and punctuation."""
-    letters = re.sub(r"[\W_]+", "", fold(text))
-    return hashlib.sha256(letters.encode()).hexdigest()[:20] if letters else None
-
-
 def _extracted(article: Article) -> dict:
     """The article columns extraction fills."""
     published = article.published or ""
@@ -102,7 +93,7 @@ def _extracted(article: Article) -> dict:
         "month": published[:7] or None, "published_from": article.published_from,
         "author": article.author, "unit": article.unit, "text": article.text,
         "captions": json.dumps(article.captions, ensure_ascii=False), "extractor": article.extractor,
-        "story": story_key(article.text),
+        "story": article.story,
     }
 
 
@@ -231,12 +222,14 @@ class Archive:
                                    "crawled_from": crawled_from, "last_crawled": now()}, pk="name")
 
     def save(
-        self, article: Article, raw: bytes, *, status: int = 200, content_type: str | None = None,
-        listing_date: str | None = None, etag: str | None = None, last_modified: str | None = None,
+        self, article: Article, raw: bytes, *, packed: bytes | None = None, status: int = 200,
+        content_type: str | None = None, listing_date: str | None = None, etag: str | None = None,
+        last_modified: str | None = None,
     ) -> Outcome:
         """Insert or update one article with the page it came from; returns what happened to it.
 
-        When the text changed, the text it replaces is kept in ``article_versions``.
+        When the text changed, the text it replaces is kept in ``article_versions``. ``packed`` is
+        ``raw`` already compressed (by an extraction worker).
         """
         stamp = now()
         current = self._current(article.url)
@@ -250,7 +243,7 @@ class Archive:
             "version": (current["version"] or 1) + (outcome == "changed") if current else 1,
         }
         page = {
-            "url": article.url, "raw_html": zlib.compress(raw, 9), "raw_size": len(raw),
+            "url": article.url, "raw_html": packed or zlib.compress(raw, 9), "raw_size": len(raw),
             "content_type": content_type, "http_status": status, "etag": etag, "last_modified": last_modified,
             "listing_date": listing_date, "last_fetched": stamp, "last_checked": stamp,
             "content_hash": article.content_hash,

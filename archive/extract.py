@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 import parsel
@@ -26,7 +26,7 @@ import yaml
 from lxml import etree
 
 from archive.dates import VN, infer_lead_date, isoformat, parse_date, parse_iso
-from archive.text import clean, decode_html
+from archive.text import clean, decode_html, story_key
 
 # Elements of trafilatura's XML output that hold one block of text each.
 _BLOCKS = {"p", "head", "item", "cell", "quote"}
@@ -87,6 +87,11 @@ class Article:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @cached_property
+    def story(self) -> str | None:
+        """The key reposts of this story share (see :func:`archive.text.story_key`)."""
+        return story_key(self.text)
 
 
 @dataclass

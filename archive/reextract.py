@@ -1,13 +1,20 @@
-"""Re-run extraction on the pages already archived, after the rules improved."""
+"""Re-run extraction on the pages already archived, after the rules improved.
+
+Pages are extracted in the worker processes (one per core) and written back in batches, one
+transaction each: an interrupted re-extraction leaves every article either as it was or re-done.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from archive.db import Archive
-from archive.extract import Hints, Rules, extract
+from archive.db import Archive, StoredPage
+from archive.extract import Hints, Rules
+from archive.workers import Extracted, extract_page, shared_pool
 from crawler.profile import load_profile, profile_names
+
+BATCH = 200
 
 
 @dataclass
@@ -16,22 +23,45 @@ class Reextracted:
     changed: int = 0
 
 
-def reextract(archive: Archive, portal: str | None = None, progress: Callable[[], None] | None = None
-              ) -> Reextracted:
+def _extract(job: tuple[StoredPage, Rules | None]) -> Extracted:
+    page, rules = job
+    hints = Hints(published=page.listing_date, fetched_at=page.fetched_at)
+    return extract_page(page.raw, page.url, page.portal, rules, hints, page.content_type)
+
+
+def reextract(archive: Archive, portal: str | None = None, progress: Callable[[], None] | None = None,
+              workers: int | None = None) -> Reextracted:
     """Extract every stored page again with the current profile and generic rules, in place."""
     rules: dict[str, Rules | None] = {}
+
+    def jobs() -> Iterator[tuple[StoredPage, Rules | None]]:
+        for page in archive.stored_pages(portal):
+            if page.portal not in rules:
+                # A portal whose profile was removed keeps the generic rules; a broken profile stops here.
+                known = page.portal in profile_names()
+                rules[page.portal] = load_profile(page.portal).rules if known else None
+            yield page, rules[page.portal]
+
     result = Reextracted()
-    for page in archive.stored_pages(portal):
-        if page.portal not in rules:
-            # A portal whose profile was removed keeps the generic rules; a broken profile stops here.
-            known = page.portal in profile_names()
-            rules[page.portal] = load_profile(page.portal).rules if known else None
-        article = extract(
-            page.raw, page.url, portal=page.portal, rules=rules[page.portal], content_type=page.content_type,
-            hints=Hints(published=page.listing_date, fetched_at=page.fetched_at),
-        )
-        result.seen += 1
-        result.changed += archive.update_extraction(article)
-        if progress:
-            progress()
+    pool = shared_pool(workers)
+    pool.join()
+    try:
+        batch: list[Extracted] = []
+        for extracted in pool.map(_extract, jobs()):
+            batch.append(extracted)
+            if len(batch) == BATCH:
+                _write(archive, batch, result, progress)
+                batch = []
+        _write(archive, batch, result, progress)
+    finally:
+        pool.leave()
     return result
+
+
+def _write(archive: Archive, batch: list[Extracted], result: Reextracted,
+           progress: Callable[[], None] | None) -> None:
+    with archive.db.atomic():
+        result.changed += sum(archive.update_extraction(extracted.article) for extracted in batch)
+    result.seen += len(batch)
+    for _ in batch if progress else ():
+        progress()

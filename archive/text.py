@@ -6,12 +6,14 @@ used, and whitespace (including non-breaking and zero-width spaces) is folded th
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
-# đ/Đ are letters of their own: Unicode decomposition does not turn them into d/D.
-_D_FOLD = str.maketrans({"đ": "d", "Đ": "D"})
+# Combining marks (of the Basic Multilingual Plane), stripped from decomposed text: a regex, because
+# ``str.translate`` with a table of them is five times slower on Vietnamese text.
+_MARKS = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x10000) if unicodedata.combining(chr(c))) + "]")
 
 
 def clean(text: str) -> str:
@@ -21,8 +23,15 @@ def clean(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip every tone and vowel mark, `đ` included: `Đảng ủy` → `dang uy`."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_D_FOLD))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    # đ/Đ are letters of their own: Unicode decomposition does not turn them into d/D.
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return _MARKS.sub("", decomposed).lower()
+
+
+def story_key(text: str) -> str | None:
+    """Equal for two bodies that differ only in case, marks, spacing and punctuation."""
+    letters = re.sub(r"[\W_]+", "", fold(text))
+    return hashlib.sha256(letters.encode()).hexdigest()[:20] if letters else None
 
 
 def slugify(text: str) -> str:

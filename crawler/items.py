@@ -22,6 +22,7 @@ class FetchedPage:
     etag: str | None = None
     last_modified: str | None = None
     article: Article | None = field(default=None, repr=False)
+    packed: bytes | None = field(default=None, repr=False)  # the body zlib-compressed, by the extraction worker
 
 
 @dataclass

@@ -1,7 +1,14 @@
-"""Item pipelines: extract each fetched page, then store it in the archive and log the run."""
+"""Item pipelines: extract each fetched page, then store it in the archive and log the run.
+
+Extraction runs in worker processes (EXTRACT_WORKERS, default one per core) while the crawl goes on
+fetching; the archive is written in batches of ARCHIVE_BATCH_SIZE articles, one transaction each, at
+least every ARCHIVE_BATCH_SECONDS. A batch is all or nothing, and a page whose batch never made it
+(the crawl was killed) is fetched again by the next run, which walks past an interrupted one.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -10,32 +17,44 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
 
 from archive import lock
 from archive.dates import parse_iso
 from archive.db import Archive
-from archive.extract import Hints, extract
+from archive.extract import Hints
+from archive.workers import WorkerPool, extract_page, shared_pool
 from crawler.items import Checked, FetchedPage
 
 
 class ExtractPipeline:
-    """Runs the same extraction as `portal-archive extract`, with the portal's profile rules."""
+    """Runs the same extraction as `portal-archive extract`, with the portal's profile rules, in the
+    process's pool of extraction workers."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        workers = crawler.settings.get("EXTRACT_WORKERS")
+        self.pool: WorkerPool = shared_pool(None if workers is None else int(workers))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         return cls(crawler)
 
-    def process_item(self, item: FetchedPage | Checked) -> FetchedPage | Checked:
+    def open_spider(self) -> None:
+        self.pool.join()
+
+    def close_spider(self) -> None:
+        self.pool.leave()
+
+    async def process_item(self, item: FetchedPage | Checked) -> FetchedPage | Checked:
         if not isinstance(item, FetchedPage):
             return item
-        item.article = extract(
-            item.body, item.url, portal=item.portal, rules=self.crawler.spider.profile.rules,
-            hints=Hints(published=item.listing_date, fetched_at=item.fetched_at),
-            content_type=item.content_type,
-        )
+        hints = Hints(published=item.listing_date, fetched_at=item.fetched_at)
+        extracted = await asyncio.wrap_future(self.pool.submit(
+            extract_page, item.body, item.url, item.portal, self.crawler.spider.profile.rules, hints,
+            item.content_type,
+        ))
+        item.article, item.packed = extracted.article, extracted.packed
         self.crawler.stats.inc_value(f"extract/{item.article.extractor}")
         since, published = self.crawler.spider.since, parse_iso(item.article.published)
         if since and published and published < since:
@@ -52,7 +71,7 @@ UNWRITABLE = "archive_unwritable"  # why a crawl stops when the disk is full or 
 
 def run_status(stats: dict, reason: str) -> str:
     """finished: every page the walk needed came; only such a run lets the next one stop early."""
-    if not stats.get("response_received_count") or reason == UNWRITABLE:
+    if not stats.get("response_received_count") or reason == UNWRITABLE or stats.get("archive/unwritable"):
         return "failed"
     if reason != "finished":
         return "interrupted"
@@ -67,8 +86,12 @@ class ArchivePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.db = crawler.settings.get("ARCHIVE_DB")
+        self.batch_size = crawler.settings.getint("ARCHIVE_BATCH_SIZE", 100)
         self.archive: Archive | None = None
         self.run_id: int | None = None
+        self.pending: list[FetchedPage | Checked] = []
+        self.timer = task.LoopingCall(self.flush)
+        self.seconds = crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 5.0)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -84,35 +107,63 @@ class ArchivePipeline:
         self.run_id = self.archive.start_run(
             profile.name, spider.full, os.getpid(), self.crawler.settings.get("LOG_FILE")
         )
+        self.timer.start(self.seconds, now=False)
 
     def process_item(self, item: FetchedPage | Checked) -> FetchedPage | Checked:
+        if self.crawler.stats.get_value("archive/unwritable"):  # the spider is closing
+            raise DropItem(f"not archived: {item.url}")
+        self.pending.append(item)
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        """Write the pending items; if the archive cannot be written, stop the crawl at once."""
+        if not self._write_pending():
+            self.stop_timer()
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=UNWRITABLE))
+
+    def _write_pending(self) -> bool:
+        """The pending items in one transaction; False (and logged) when the archive cannot be written."""
+        if not self.pending or self.archive is None:
+            return True
+        batch, self.pending = self.pending, []
         try:
-            return self._store(item)
+            with self.archive.db.atomic():
+                outcomes = [self._store(item) for item in batch]
         except sqlite3.OperationalError as err:
-            # The write was rolled back whole; nothing more can be archived, so stop at once.
+            # Rolled back whole: what was archived before stays, and so does the archive's consistency.
             message = f"{self.db}: cannot write the archive: {err}"
             self.crawler.stats.set_value("archive/unwritable", message)
             self.crawler.spider.logger.error(message)
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason=UNWRITABLE))
-            raise DropItem(message) from err
+            return False
+        for outcome in outcomes:
+            if outcome:
+                self.crawler.stats.inc_value(f"archive/{outcome}")
+        return True
 
-    def _store(self, item: FetchedPage | Checked) -> FetchedPage | Checked:
+    def _store(self, item: FetchedPage | Checked) -> str | None:
+        """Write one item; returns what happened to it (for the stats), None when nothing did."""
         assert self.archive
-        stats = self.crawler.stats
         if isinstance(item, Checked):
             if item.status == 304:
                 self.archive.not_modified(item.url)
-                stats.inc_value("archive/not_modified")
-            elif self.archive.mark_gone(item.url, item.status):
-                stats.inc_value("archive/gone")
-            return item
+                return "not_modified"
+            return "gone" if self.archive.mark_gone(item.url, item.status) else None
         assert item.article
-        outcome = self.archive.save(
-            item.article, item.body, status=item.status, content_type=item.content_type,
+        return self.archive.save(
+            item.article, item.body, packed=item.packed, status=item.status, content_type=item.content_type,
             listing_date=item.listing_date, etag=item.etag, last_modified=item.last_modified,
         )
-        stats.inc_value(f"archive/{outcome}")
-        return item
+
+    def stop_timer(self) -> None:
+        if self.timer.running:
+            self.timer.stop()
+
+    def close_spider(self) -> None:
+        """The last batch, before the spider_closed signal, so that every count is final by then."""
+        self.stop_timer()
+        self._write_pending()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if not self.archive:

@@ -1,0 +1,97 @@
+"""Extraction in worker processes, so that a crawl or a re-extraction uses every core.
+
+Extracting a page costs ten times what fetching it does, and Python runs one thread at a time: in
+the crawl's own process it would stall the downloads. The workers get the page's bytes and return
+the article with everything storing it needs that costs CPU (its story key, the compressed page),
+so that the process writing the archive only writes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from archive.extract import Article, Hints, Rules, extract
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class Extracted:
+    article: Article
+    packed: bytes  # the page as fetched, zlib-compressed, as the archive stores it
+
+
+def extract_page(page: bytes, url: str, portal: str | None, rules: Rules | None, hints: Hints,
+                 content_type: str | None) -> Extracted:
+    """:func:`archive.extract.extract`, plus the CPU work of storing its result."""
+    article = extract(page, url, portal=portal, rules=rules, hints=hints, content_type=content_type)
+    article.story  # noqa: B018  (a cached property: computed here, it travels with the article)
+    return Extracted(article, zlib.compress(page, 9))
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class WorkerPool:
+    """A process pool shared by everything in this process that extracts (several spiders of one crawl
+    share one), started on first use and stopped when the last user leaves.
+
+    ``workers=0`` extracts in the calling process (for debugging, and for a single core).
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        self._users = 0
+
+    def join(self) -> None:
+        self._users += 1
+        if self.workers and self._executor is None:
+            # forkserver: a crawl's process has threads (DNS, the database), which fork must not copy.
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
+
+    def leave(self) -> None:
+        self._users -= 1
+        if self._users <= 0 and self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def submit(self, fn: Callable[..., R], *args: object) -> Future[R]:
+        if self._executor is None:
+            future: Future[R] = Future()
+            try:
+                future.set_result(fn(*args))
+            except Exception as err:  # handed to whoever waits on the future
+                future.set_exception(err)
+            return future
+        return self._executor.submit(fn, *args)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], window: int = 0) -> Iterator[R]:
+        """``fn`` over ``items`` in the workers, results in order, at most ``window`` in flight (memory
+        stays flat whatever the number of items)."""
+        window = window or 4 * max(1, self.workers)
+        pending: deque[Future[R]] = deque()
+        for item in items:
+            pending.append(self.submit(fn, item))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+_pools: dict[int, WorkerPool] = {}
+
+
+def shared_pool(workers: int | None = None) -> WorkerPool:
+    """The process's pool of ``workers`` processes (default: one per core this process may use)."""
+    workers = default_workers() if workers is None else workers
+    return _pools.setdefault(workers, WorkerPool(workers))

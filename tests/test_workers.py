@@ -1,0 +1,106 @@
+"""Extraction in worker processes and batched writes: the same archive as one process writing one by one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from archive.samples.server import SampleSite
+from archive.workers import WorkerPool
+from tests.conftest import ROOT, cli, crawl_args, rows
+
+# Everything extraction and storage decide; times of the run itself differ by nature.
+ARTICLE = ("url, portal, title, published, year, month, author, unit, text, captions, published_from, "
+           "extractor, version, story, copy_of")
+
+
+def archive_content(db: Path) -> list[tuple]:
+    return [tuple(r) for r in rows(db, f"select {ARTICLE} from articles order by url")] + [
+        tuple(r) for r in rows(db, "select url, raw_html, content_hash from pages order by url")]
+
+
+def test_a_crawl_with_extraction_workers_archives_what_one_process_does(
+        sample_site: SampleSite, crawled: Path, tmp_path: Path) -> None:
+    """`crawled` used the default pool (one worker per core); --workers 0 extracts in the crawl's process."""
+    single = tmp_path / "single.db"
+    cli(*crawl_args(sample_site, single), "--workers", "0")
+    assert archive_content(single) == archive_content(crawled)
+    assert len(rows(single, "select url from articles")) == len(sample_site.expected())
+
+
+def test_reextraction_in_workers_matches_one_process(crawled: Path, tmp_path: Path) -> None:
+    pooled, single = tmp_path / "pooled.db", tmp_path / "single.db"
+    for copy, workers in [(pooled, "2"), (single, "0")]:
+        shutil.copy(crawled, copy)
+        with sqlite3.connect(copy) as conn:  # spoil every row, so that both have everything to redo
+            conn.execute("update articles set title = 'x'")
+        result = cli("reextract", "--db", str(copy), "--workers", workers)
+        count = len(rows(copy, "select id from articles"))
+        assert f"{count} articles re-extracted, {count} changed" in result.stdout
+    assert archive_content(pooled) == archive_content(single) == archive_content(crawled)
+
+
+def _slow_square(n: int) -> int:
+    time.sleep(0.01)
+    return n * n
+
+
+def test_the_pool_keeps_order_and_a_bounded_number_of_pages_in_flight() -> None:
+    pool = WorkerPool(2)
+    pool.join()
+    pulled: list[int] = []
+
+    def items():
+        for n in range(40):
+            pulled.append(n)
+            yield n
+
+    try:
+        results = pool.map(_slow_square, items(), window=6)
+        first = next(results)
+        assert first == 0 and len(pulled) <= 6  # the first result came before more than 6 were read
+        assert [first, *results] == [n * n for n in range(40)]
+    finally:
+        pool.leave()
+
+
+def test_a_failed_extraction_in_a_worker_reaches_the_caller() -> None:
+    pool = WorkerPool(1)
+    pool.join()
+    try:
+        with pytest.raises(ZeroDivisionError):
+            pool.submit(divmod, 1, 0).result()
+    finally:
+        pool.leave()
+
+
+def test_articles_reach_the_archive_during_the_crawl_not_only_at_its_end(tmp_path: Path) -> None:
+    """Batches are written at least every ARCHIVE_BATCH_SECONDS, however slow the portal."""
+    db = tmp_path / "a.db"
+    with SampleSite(count=30) as site:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        settings = {"ARCHIVE_DB": db, "DOWNLOAD_DELAY": 0.3, "AUTOTHROTTLE_ENABLED": 0,  # 38 pages: about 12 s
+                    "ARCHIVE_BATCH_SECONDS": 1, "LOG_LEVEL": "WARNING"}
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "scrapy", "crawl", "portal", "-a", "portal=mongcai",
+             "-a", f"origin={site.origins['mongcai']}", *[f"-s{k}={v}" for k, v in settings.items()]],
+            cwd=ROOT, env=env,
+        )
+        try:
+            seen_midway = 0
+            while crawl.poll() is None and not seen_midway:
+                time.sleep(0.5)
+                if db.exists():
+                    seen_midway = len(rows(db, "select id from articles"))
+            assert crawl.wait(timeout=120) == 0
+        finally:
+            crawl.kill()
+    total = len(rows(db, "select id from articles"))
+    assert 0 < seen_midway < total == 33
