@@ -1,8 +1,9 @@
 """The Datasette plugin of the archive (registered as the `portal_archive` entry point).
 
-- Search: the table search box and `_search` parameters get the archive's `đ` folding, so that
-  Datasette's own search is accent-insensitive exactly like `portal-archive search`; canned queries
-  can call ``archive_fts_query(q)`` and ``archive_snippet(text, q)``.
+- Search: the search box of `articles` and its `_search`, `_search_<column>` parameters match as
+  `portal-archive search` does (accents, case and `đ` optional), and stay fast on millions of
+  articles (see :func:`filters_from_request`); canned queries can call ``archive_fts_query(q)`` and
+  ``archive_snippet(text, q)``.
 - Snippets: a column named `snippet` shows its <mark>ed matches highlighted (all else escaped).
 - Download: ``/-/archive.db`` serves a consistent snapshot of the whole archive (VACUUM INTO, one
   read transaction), even while a crawl is writing.
@@ -12,17 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sqlite3
 import tempfile
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
-from datasette.utils.asgi import AsgiFileDownload, Response
+from datasette.filters import FilterArguments
+from datasette.utils import urlsafe_components
+from datasette.utils.asgi import AsgiFileDownload, BadRequest, Request, Response
 from markupsafe import Markup, escape
 
+from archive.dates import parse_iso
+from archive.db import KEY_SHIFT, SEARCHED
 from archive.search import END_MARK, MARK, fold_d, fts_query, snippet
 
+DATABASE_NAME = "archive"  # whatever the file is called
 DOWNLOAD_PATH = "/-/archive.db"
 _SNAPSHOTS = Path(tempfile.gettempdir()) / "portal-archive-snapshots"
 _snapshot_lock = asyncio.Lock()
@@ -34,22 +41,129 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
     conn.create_function("archive_snippet", 2, snippet, deterministic=True)
 
 
+ARTICLES_PATH = re.compile(rf"^/{DATABASE_NAME}/articles(\.\w+)?$")
+# Up to this many matches a search is narrow: its matches are gathered, counted and sorted. Past it,
+# the table is read newest first and each row checked against the index until the page is full.
+NARROW = 5000
+
+
+def _match(args: dict[str, str], raw: bool) -> str:
+    """One FTS5 expression for the `_search` and `_search_<column>` arguments (all must match)."""
+    parts = []
+    for key, value in args.items():
+        column = key.removeprefix("_search_") if key != "_search" else None
+        if column and column not in SEARCHED:
+            raise BadRequest(f"Cannot search by that column: {column}")
+        expression = fold_d(value).strip() if raw else fts_query(value)
+        if expression:
+            parts.append(f"{column} : ({expression})" if column else f"({expression})")
+    return " AND ".join(parts)
+
+
+def _search_args(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    return {k: v for k, v in pairs if k.startswith("_search") and k != "_searchmode" and v.strip()}
+
+
 @hookimpl
 def asgi_wrapper(datasette: object) -> object:
-    """Fold the table search's query as the index is folded (đ → d)."""
+    """Count a search's matches up to NARROW before Datasette plans the page: past that, skip the
+    full count (`_nocount`), which would read every match of a common word."""
 
     def wrap(app: object) -> object:
-        async def folded(scope: dict, receive: object, send: object) -> None:
-            if scope.get("type") == "http" and b"_search" in scope.get("query_string", b""):
-                pairs = parse_qsl(scope["query_string"].decode("utf-8"), keep_blank_values=True)
-                pairs = [(k, fold_d(v) if k.startswith("_search") and k != "_searchmode" else v)
-                         for k, v in pairs]
-                scope = {**scope, "query_string": urlencode(pairs).encode("utf-8")}
+        async def probed(scope: dict, receive: object, send: object) -> None:
+            if scope.get("type") == "http" and ARTICLES_PATH.match(scope.get("path", "")):
+                pairs = parse_qsl(scope.get("query_string", b"").decode("utf-8"), keep_blank_values=True)
+                if args := _search_args(pairs):
+                    raw = dict(pairs).get("_searchmode") == "raw"
+                    try:
+                        match = _match(args, raw)
+                        matches = await _count(datasette, match) if match else 0
+                    except BadRequest as err:
+                        await Response.text(str(err), status=400).asgi_send(send)
+                        return
+                    scope = {**scope, "archive_search": (match, matches)}
+                    if matches >= NARROW and "_nocount" not in dict(pairs):
+                        pairs.append(("_nocount", "1"))
+                        scope["query_string"] = urlencode(pairs).encode("utf-8")
             await app(scope, receive, send)
 
-        return folded
+        return probed
 
     return wrap
+
+
+async def _count(datasette: object, match: str) -> int:
+    sql = "select count(*) from (select 1 from articles_fts where articles_fts match :match limit :limit)"
+    try:
+        result = await datasette.get_database(DATABASE_NAME).execute(sql, {"match": match, "limit": NARROW})
+    except sqlite3.OperationalError as err:  # a raw-mode query FTS5 cannot read
+        raise BadRequest(f"Search: {err}") from err
+    return result.first()[0]
+
+
+@hookimpl(trylast=True)  # after Datasette's own search filter, so that its "no search here" is overruled
+def filters_from_request(request: Request, database: str, table: str, datasette: object) -> FilterArguments | None:
+    """The `articles` search, in the cheapest of three shapes that gives the same page:
+
+    - narrow (under NARROW matches): gather the matches, count and sort them: a few ms;
+    - broad, in the table's own order and with no other filter: the index's rowids sort as that order
+      does (see archive.db), so the page is the next page-size rowids of the index below the cursor;
+    - broad with other filters or another order: the table in its order, each row looked up in the
+      index until the page is full.
+    """
+    if database != DATABASE_NAME or table != "articles":
+        return None
+    extra = {"supports_search": True}
+    match, matches = request.scope.get("archive_search", ("", 0))
+    if not match:
+        return FilterArguments([], extra_context=extra)
+    found = "select rowid from articles_fts where articles_fts match :archive_search"
+    params: dict[str, object] = {"archive_search": match}
+    if matches < NARROW or request.args.get("_stream"):  # a stream pages by itself, past any window
+        clause = f"search_key in ({found})"
+    elif _newest_first_unfiltered(request):
+        params.update(archive_below=_cursor_key(request.args.get("_next")),
+                      archive_page=_page_size(request, datasette))
+        floor = f"coalesce(({found} and rowid <= :archive_below order by rowid desc limit 1 offset :archive_page), 0)"
+        clause = f"search_key in ({found} and rowid between {floor} and :archive_below)"
+    else:
+        clause = f"exists ({found} and rowid = articles.search_key)"
+    pairs = [(key, request.args[key]) for key in request.args]
+    shown = "; ".join(v if k == "_search" else f"{k.removeprefix('_search_')}: {v}" for k, v in
+                      _search_args(pairs).items())
+    many = f" (more than {NARROW:,} articles)" if matches >= NARROW else ""
+    return FilterArguments(
+        [clause], params, [f'search matches "{shown}"{many}'],
+        {**extra, "search": request.args.get("_search", "")},
+    )
+
+
+def _newest_first_unfiltered(request: Request) -> bool:
+    """Sorted as metadata.yml sorts `articles` (published desc), and filtered by nothing but the search."""
+    for key in request.args:
+        if not key.startswith("_") or "__" in key or key in ("_where", "_sort") or (
+                key == "_sort_desc" and request.args[key] != "published"):
+            return False
+    return True
+
+
+def _cursor_key(token: str | None) -> int:
+    """The index rowid just below the last row of the previous page (Datasette's `_next`: published,id)."""
+    if not token:
+        return 2**63 - 1
+    published, article_id = urlsafe_components(token)[-2:]
+    moment = None if token.startswith("$null") else parse_iso(published)
+    return (int(moment.timestamp()) if moment else 0) * KEY_SHIFT + int(article_id) - 1
+
+
+def _page_size(request: Request, datasette: object) -> int:
+    size = request.args.get("_size") or datasette.table_metadata(DATABASE_NAME, "articles").get("size")
+    if size == "max":
+        return datasette.max_returned_rows
+    try:
+        return int(size)
+    except (TypeError, ValueError):
+        return datasette.page_size  # Datasette itself answers a bad _size
 
 
 @hookimpl

@@ -68,7 +68,7 @@ def parse_iso(value: str | None) -> datetime | None:
 
 
 def isoformat(moment: datetime | None) -> str | None:
-    return moment.astimezone(VN).isoformat() if moment else None
+    return moment.astimezone(VN).isoformat(timespec="seconds") if moment else None
 
 
 # "Sáng 20/10, …", "Ngày 21/3, …": a lead that gives day and month only.

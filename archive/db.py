@@ -8,7 +8,9 @@
 - ``article_versions``: earlier texts of articles their portal edited.
 - ``crawl_runs``, ``portals``: what was crawled when.
 - ``articles_fts``: FTS5 over ``articles_search``, a view of the articles with `đ` folded to `d`
-  (SQLite's ``remove_diacritics 2`` folds every other mark), holding one copy of each story.
+  (SQLite's ``remove_diacritics 2`` folds every other mark), holding one copy of each story. Its
+  rowids are ``articles.search_key``, which sorts as the table's newest-first order does (publication
+  time, then id): the index hands out the newest matches first, without gathering all of them.
 
 The database runs in WAL mode, so Datasette reads while a crawl writes.
 """
@@ -36,6 +38,7 @@ ARTICLE_COLUMNS = {
     "version": int, "first_seen": str, "updated_at": str, "gone_at": str,
     "story": str,  # the normalised body's hash: the same story on several portals shares it
     "copy_of": str,  # the URL of the story's first publication when this is a repost, else null
+    "search_key": int,  # the article's rowid in articles_fts (see SEARCH_KEY); null for a copy
 }
 PAGE_COLUMNS = {
     "url": str, "raw_html": bytes, "raw_size": int, "content_type": str, "http_status": int, "etag": str,
@@ -55,8 +58,12 @@ RUN_COLUMNS = {
 PORTAL_COLUMNS = {"name": str, "title": str, "base_url": str, "crawled_from": str, "last_crawled": str}
 SEARCHED = ("title", "text", "captions")
 _FOLD_D = "replace(replace({0}, 'đ', 'd'), 'Đ', 'D')"
+# Seconds since 1970 of the publication time (0 when unknown), then the id: ordered like
+# `order by published desc, id desc` (every stored time has the same +07:00 offset).
+KEY_SHIFT = 2**31
+SEARCH_KEY = f"coalesce(cast(strftime('%s', published) as integer), 0) * {KEY_SHIFT} + id"
 SEARCH_VIEW = (
-    "create view articles_search as select id as rowid, "
+    "create view articles_search as select search_key as rowid, id, "
     + ", ".join(f"{_FOLD_D.format(c)} as {c}" for c in SEARCHED)
     + " from articles where copy_of is null"
 )
@@ -147,28 +154,35 @@ class Archive:
             articles.create_index(["url"], unique=True, if_not_exists=True)
             for index in (["portal", "published"], ["published"], ["month"], ["gone_at"], ["story"], ["copy_of"]):
                 articles.create_index(index, if_not_exists=True)
+            articles.create_index(["search_key"], unique=True, if_not_exists=True)
             self.db["crawl_runs"].create_index(["portal", "started"], if_not_exists=True)
-            if "articles_search" not in self.db.view_names():
+            view = self.db.execute("select sql from sqlite_master where name = 'articles_search'").fetchone()
+            if not view or view[0] != SEARCH_VIEW:  # none yet, or an index keyed by an older rule
+                self.db.execute("drop view if exists articles_search")
+                self.db.execute("drop table if exists articles_fts")
                 self.db.execute(SEARCH_VIEW)
-            if "articles_fts" not in existing:
+            if "articles_fts" not in self.db.table_names():  # (re)built from the articles
+                self.db.execute(f"update articles set search_key = {SEARCH_KEY} where copy_of is null")
                 self.db.execute(
                     f"create virtual table articles_fts using fts5({', '.join(SEARCHED)}, "
                     "content='articles_search', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
                 )
+                self.db.execute("insert into articles_fts(articles_fts) values('rebuild')")
 
     # The full-text index: kept by hand, because only one copy of each story is in it.
     def _unindex(self, article_id: int) -> None:
         columns = ", ".join(SEARCHED)
         self.db.execute(
             f"insert into articles_fts(articles_fts, rowid, {columns}) "
-            f"select 'delete', rowid, {columns} from articles_search where rowid = ?", [article_id],
+            f"select 'delete', rowid, {columns} from articles_search where id = ?", [article_id],
         )
 
     def _index(self, article_id: int) -> None:
         columns = ", ".join(SEARCHED)
+        self.db.execute(f"update articles set search_key = {SEARCH_KEY} where id = ?", [article_id])
         self.db.execute(
             f"insert into articles_fts(rowid, {columns}) select rowid, {columns} from articles_search "
-            "where rowid = ?", [article_id],
+            "where id = ?", [article_id],
         )
 
     def _set(self, article_id: int, values: dict) -> None:

@@ -20,7 +20,7 @@ from archive.text import fold
 _TERMS = re.compile(r'"[^"]*"|[^\s"]+')
 _D_FOLD = str.maketrans({"đ": "d", "Đ": "D"})
 MARK, END_MARK = "<mark>", "</mark>"
-CANDIDATES = 2000  # matches ranked by relevance, the most recently archived ones
+CANDIDATES = 2000  # matches ranked by relevance: the most recently published ones
 _WORD = re.compile(r"\S+")
 _CHARS_PER_WORD = 40  # far more than any Vietnamese word: the lead-in window always holds enough words
 
@@ -105,7 +105,8 @@ def search(conn: sqlite3.Connection, query: str, *, portal: str | None = None, s
     match = fts_query(query)
     if not match:
         return []
-    # bm25 costs as many matches as there are: rank the CANDIDATES most recently archived ones.
+    # bm25 costs as many matches as there are: rank the CANDIDATES newest ones (the index's rowids
+    # sort as publication times do).
     where = ["articles_fts match ?", "articles_fts.rowid >= coalesce((select rowid from articles_fts "
              "where articles_fts match ? order by rowid desc limit 1 offset ?), 0)"]
     args: list[object] = [match, match, CANDIDATES - 1]
@@ -118,7 +119,7 @@ def search(conn: sqlite3.Connection, query: str, *, portal: str | None = None, s
     sql = (
         "select a.title, a.portal, a.published, a.url, a.text, "
         "(select count(*) from articles c where c.copy_of = a.url) as copies "
-        "from articles_fts join articles a on a.id = articles_fts.rowid "
+        "from articles_fts join articles a on a.search_key = articles_fts.rowid "
         f"where {' and '.join(where)} order by articles_fts.rank limit ?"
     )
     return [

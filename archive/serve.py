@@ -11,7 +11,7 @@ import yaml
 from datasette.app import Datasette
 from datasette.database import Database
 
-DATABASE_NAME = "archive"
+from archive.datasette_plugin import DATABASE_NAME
 
 
 def metadata() -> dict:

@@ -74,9 +74,7 @@ def build(db: Path, count: int) -> float:
                     "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
             batch = []
     archive.close()
-    archive = Archive(db)  # recreates articles_fts
-    with archive.db.atomic():
-        archive.db.execute("insert into articles_fts(articles_fts) values('rebuild')")
+    archive = Archive(db)  # keys and fills articles_fts again
     archive.db.execute("vacuum")
     archive.close()
     return time.monotonic() - started
