@@ -25,8 +25,7 @@ from datasette.utils import urlsafe_components
 from datasette.utils.asgi import AsgiFileDownload, BadRequest, Request, Response
 from markupsafe import Markup, escape
 
-from archive.dates import parse_iso
-from archive.db import KEY_SHIFT, SEARCHED
+from archive.db import SEARCHED
 from archive.search import END_MARK, MARK, fold_d, fts_query, snippet
 
 DATABASE_NAME = "archive"  # whatever the file is called
@@ -139,21 +138,21 @@ def filters_from_request(request: Request, database: str, table: str, datasette:
 
 
 def _newest_first_unfiltered(request: Request) -> bool:
-    """Sorted as metadata.yml sorts `articles` (published desc), and filtered by nothing but the search."""
+    """Sorted as metadata.yml sorts `articles` (search_key desc), and filtered by nothing but the search."""
     for key in request.args:
         if not key.startswith("_") or "__" in key or key in ("_where", "_sort") or (
-                key == "_sort_desc" and request.args[key] != "published"):
+                key == "_sort_desc" and request.args[key] != "search_key"):
             return False
     return True
 
 
 def _cursor_key(token: str | None) -> int:
-    """The index rowid just below the last row of the previous page (Datasette's `_next`: published,id)."""
+    """The index rowid just below the last row of the previous page (Datasette's `_next`: search_key,id)."""
     if not token:
         return 2**63 - 1
-    published, article_id = urlsafe_components(token)[-2:]
-    moment = None if token.startswith("$null") else parse_iso(published)
-    return (int(moment.timestamp()) if moment else 0) * KEY_SHIFT + int(article_id) - 1
+    if token.startswith("$null"):  # past every indexed article
+        return -1
+    return int(urlsafe_components(token)[0]) - 1
 
 
 def _page_size(request: Request, datasette: object) -> int:

@@ -38,7 +38,7 @@ ARTICLE_COLUMNS = {
     "version": int, "first_seen": str, "updated_at": str, "gone_at": str,
     "story": str,  # the normalised body's hash: the same story on several portals shares it
     "copy_of": str,  # the URL of the story's first publication when this is a repost, else null
-    "search_key": int,  # the article's rowid in articles_fts (see SEARCH_KEY); null for a copy
+    "search_key": int,  # the table's newest-first order, and the article's rowid in articles_fts (SEARCH_KEY)
 }
 PAGE_COLUMNS = {
     "url": str, "raw_html": bytes, "raw_size": int, "content_type": str, "http_status": int, "etag": str,
@@ -58,7 +58,7 @@ RUN_COLUMNS = {
 PORTAL_COLUMNS = {"name": str, "title": str, "base_url": str, "crawled_from": str, "last_crawled": str}
 SEARCHED = ("title", "text", "captions")
 _FOLD_D = "replace(replace({0}, 'đ', 'd'), 'Đ', 'D')"
-# Seconds since 1970 of the publication time (0 when unknown), then the id: ordered like
+# Seconds since 1970 of the publication time (0 when unknown), then the id: unique, and ordered like
 # `order by published desc, id desc` (every stored time has the same +07:00 offset).
 KEY_SHIFT = 2**31
 SEARCH_KEY = f"coalesce(cast(strftime('%s', published) as integer), 0) * {KEY_SHIFT} + id"
@@ -157,12 +157,12 @@ class Archive:
             articles.create_index(["search_key"], unique=True, if_not_exists=True)
             self.db["crawl_runs"].create_index(["portal", "started"], if_not_exists=True)
             view = self.db.execute("select sql from sqlite_master where name = 'articles_search'").fetchone()
-            if not view or view[0] != SEARCH_VIEW:  # none yet, or an index keyed by an older rule
+            if not view or view[0].lower() != SEARCH_VIEW.lower():  # none yet, or keyed by an older rule
                 self.db.execute("drop view if exists articles_search")
                 self.db.execute("drop table if exists articles_fts")
                 self.db.execute(SEARCH_VIEW)
             if "articles_fts" not in self.db.table_names():  # (re)built from the articles
-                self.db.execute(f"update articles set search_key = {SEARCH_KEY} where copy_of is null")
+                self.db.execute(f"update articles set search_key = {SEARCH_KEY}")
                 self.db.execute(
                     f"create virtual table articles_fts using fts5({', '.join(SEARCHED)}, "
                     "content='articles_search', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
