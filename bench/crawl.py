@@ -111,8 +111,10 @@ def crawl(kind: str, site: SampleSite, scratch: Path) -> Crawl:
     running = site.running[PORTAL]
     first = len(running.hits)
     started = time.monotonic()
-    child = subprocess.Popen([sys.executable, __file__, "--run", kind, "--origin", running.origin, "--db", str(db)],
-                             cwd=ROOT)
+    # As a module: run as a file, bench/ would come first on sys.path and its incremental.py would
+    # shadow Twisted's `incremental` package.
+    child = subprocess.Popen([sys.executable, "-m", "bench.crawl", "--run", kind, "--origin", running.origin,
+                              "--db", str(db)], cwd=ROOT)
     peak = 0
     while child.poll() is None:
         peak = max(peak, tree_rss(child.pid))
