@@ -42,7 +42,7 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
 
 ARTICLES_PATH = re.compile(rf"^/{DATABASE_NAME}/articles(\.\w+)?$")
 # Up to this many matches a search is narrow: its matches are gathered, counted and sorted. Past it,
-# the table is read newest first and each row checked against the index until the page is full.
+# it is broad: not counted in full, and paged as filters_from_request says.
 NARROW = 5000
 
 

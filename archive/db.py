@@ -91,6 +91,11 @@ class StoredPage:
     fetched_at: datetime | None
 
 
+def pack(raw: bytes) -> bytes:
+    """A fetched page as ``pages.raw_html`` stores it."""
+    return zlib.compress(raw, 9)
+
+
 def _extracted(article: Article) -> dict:
     """The article columns extraction fills."""
     published = article.published or ""
@@ -257,7 +262,7 @@ class Archive:
             "version": (current["version"] or 1) + (outcome == "changed") if current else 1,
         }
         page = {
-            "url": article.url, "raw_html": packed or zlib.compress(raw, 9), "raw_size": len(raw),
+            "url": article.url, "raw_html": packed or pack(raw), "raw_size": len(raw),
             "content_type": content_type, "http_status": status, "etag": etag, "last_modified": last_modified,
             "listing_date": listing_date, "last_fetched": stamp, "last_checked": stamp,
             "content_hash": article.content_hash,

@@ -105,11 +105,9 @@ def search(conn: sqlite3.Connection, query: str, *, portal: str | None = None, s
     match = fts_query(query)
     if not match:
         return []
-    # bm25 costs as many matches as there are: rank the CANDIDATES newest ones (the index's rowids
-    # sort as publication times do).
-    where = ["articles_fts match ?", "articles_fts.rowid >= coalesce((select rowid from articles_fts "
-             "where articles_fts match ? order by rowid desc limit 1 offset ?), 0)"]
-    args: list[object] = [match, match, CANDIDATES - 1]
+    # bm25 costs as many matches as there are: rank the CANDIDATES newest ones, read newest first
+    # from the index (its rowids sort as publication times do), as the `search` canned query does.
+    where, args = [], [match, CANDIDATES]
     if portal:
         where.append("a.portal = ?")
         args.append(portal)
@@ -117,10 +115,12 @@ def search(conn: sqlite3.Connection, query: str, *, portal: str | None = None, s
         where.append("a.published >= ?")
         args.append(since)
     sql = (
+        "with newest as (select rowid as key, bm25(articles_fts) as score from articles_fts "
+        "where articles_fts match ? order by rowid desc limit ?) "
         "select a.title, a.portal, a.published, a.url, a.text, "
         "(select count(*) from articles c where c.copy_of = a.url) as copies "
-        "from articles_fts join articles a on a.search_key = articles_fts.rowid "
-        f"where {' and '.join(where)} order by articles_fts.rank limit ?"
+        "from newest join articles a on a.search_key = newest.key "
+        f"{'where ' + ' and '.join(where) if where else ''} order by newest.score limit ?"
     )
     return [
         Hit(title, name, published, url, snippet(text, query), copies)

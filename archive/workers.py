@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
+from archive.db import pack
 from archive.extract import Article, Hints, Rules, extract
 
 T = TypeVar("T")
@@ -34,7 +34,7 @@ def extract_page(page: bytes, url: str, portal: str | None, rules: Rules | None,
     """:func:`archive.extract.extract`, plus the CPU work of storing its result."""
     article = extract(page, url, portal=portal, rules=rules, hints=hints, content_type=content_type)
     article.story  # noqa: B018  (a cached property: computed here, it travels with the article)
-    return Extracted(article, zlib.compress(page, 9))
+    return Extracted(article, pack(page))
 
 
 def default_workers() -> int:

@@ -71,7 +71,7 @@ UNWRITABLE = "archive_unwritable"  # why a crawl stops when the disk is full or 
 
 def run_status(stats: dict, reason: str) -> str:
     """finished: every page the walk needed came; only such a run lets the next one stop early."""
-    if not stats.get("response_received_count") or reason == UNWRITABLE or stats.get("archive/unwritable"):
+    if not stats.get("response_received_count") or stats.get("archive/unwritable"):  # set with UNWRITABLE
         return "failed"
     if reason != "finished":
         return "interrupted"
