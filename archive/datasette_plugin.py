@@ -26,21 +26,38 @@ from datasette.utils.asgi import AsgiFileDownload, BadRequest, Request, Response
 from markupsafe import Markup, escape
 
 from archive.db import SEARCHED
-from archive.search import END_MARK, MARK, fold_d, fts_query, snippet
+from archive.search import CANDIDATES, END_MARK, MARK, RANKED, fold_d, fts_query, register_functions, since_key
 
 DATABASE_NAME = "archive"  # whatever the file is called
 DOWNLOAD_PATH = "/-/archive.db"
+SEARCH_LIMIT = 50  # hits on the `search` page
 _SNAPSHOTS = Path(tempfile.gettempdir()) / "portal-archive-snapshots"
 _snapshot_lock = asyncio.Lock()
 
 
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
-    conn.create_function("archive_fts_query", 1, fts_query, deterministic=True)
-    conn.create_function("archive_snippet", 2, snippet, deterministic=True)
+    register_functions(conn)
+
+
+@hookimpl
+def canned_queries(database: str) -> dict | None:
+    """The ranked `search`, written once in archive.search for this page and the command line."""
+    if database != DATABASE_NAME:
+        return None
+    return {"search": {
+        "title": "Search (ranked by relevance, with snippets)",
+        "description": (
+            'Accents, case and đ/d are optional. "Quoted words" are a phrase. Reposts count once. '
+            f"The {SEARCH_LIMIT} most relevant of the {CANDIDATES:,} most recently published matches "
+            "(words in the title first, then words close together, then in a caption): add words to reach "
+            "older ones. Portal and since (YYYY-MM-DD) are optional."),
+        "sql": RANKED.replace(":limit", str(SEARCH_LIMIT)),
+    }}
 
 
 ARTICLES_PATH = re.compile(rf"^/{DATABASE_NAME}/articles(\.\w+)?$")
+SEARCH_PATH = re.compile(rf"^/{DATABASE_NAME}/search(\.\w+)?$")
 # Up to this many matches a search is narrow: its matches are gathered, counted and sorted. Past it,
 # it is broad: not counted in full, and paged as filters_from_request says.
 NARROW = 5000
@@ -66,10 +83,18 @@ def _search_args(pairs: list[tuple[str, str]]) -> dict[str, str]:
 @hookimpl
 def asgi_wrapper(datasette: object) -> object:
     """Count a search's matches up to NARROW before Datasette plans the page: past that, skip the
-    full count (`_nocount`), which would read every match of a common word."""
+    full count (`_nocount`), which would read every match of a common word. Refuse a `search` page
+    whose `since` is not a date, in one line."""
 
     def wrap(app: object) -> object:
         async def probed(scope: dict, receive: object, send: object) -> None:
+            if scope.get("type") == "http" and SEARCH_PATH.match(scope.get("path", "")):
+                since = dict(parse_qsl(scope.get("query_string", b"").decode("utf-8"))).get("since")
+                try:
+                    since_key(since)
+                except ValueError as err:  # SQLite would only say "user-defined function raised exception"
+                    await Response.text(str(err), status=400).asgi_send(send)
+                    return
             if scope.get("type") == "http" and ARTICLES_PATH.match(scope.get("path", "")):
                 pairs = parse_qsl(scope.get("query_string", b"").decode("utf-8"), keep_blank_values=True)
                 if args := _search_args(pairs):

@@ -113,8 +113,10 @@ def measure(db: Path, port: int) -> list[tuple[str, str, int, float, float]]:
             "table search API (first 20, newest first)":
                 lambda q: f"{base}/articles.json?" + urllib.parse.urlencode(
                     [("_search", q), ("_size", 20), ("_nofacet", 1), ("_col", "title"), ("_col", "published")]),
-            "ranked search with snippets (canned query, top 20)":
-                lambda q: f"{base}/search.json?" + urllib.parse.urlencode({"q": q, "_size": 20}),
+            "ranked search with snippets (canned query, top 50)":
+                lambda q: f"{base}/search.json?" + urllib.parse.urlencode({"q": q}),
+            "ranked search within one portal (canned query, `portal=coto`)":
+                lambda q: f"{base}/search.json?" + urllib.parse.urlencode({"q": q, "portal": "coto"}),
         }
         results = []
         for label, url_of in endpoints.items():

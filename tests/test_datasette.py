@@ -96,20 +96,40 @@ def test_phrase_queries_match_words_in_order(served: Served) -> None:
     assert phrase and phrase < loose
 
 
-def test_canned_search_ranks_by_relevance_with_highlighted_snippets(served: Served) -> None:
-    hits = get_json(f"{served.base}/archive/search.json?q=dang+uy+mong+cai&_shape=array")
-    matching = truth(served, "dang", "uy", "mong", "cai")
-    assert {h["id"] for h in hits} <= matching and len(hits) == min(50, len(matching))  # the best 50
-    conn = sqlite3.connect(served.db)
-    ranks = [conn.execute("select rank from articles_fts where rowid = (select search_key from articles where id = ?) "
-                          "and articles_fts match '\"dang\" \"uy\" \"mong\" \"cai\"'", [h["id"]]).fetchone()[0]
-             for h in hits]
-    conn.close()
-    assert ranks == sorted(ranks)
-    assert all("<mark>" in h["snippet"] for h in hits)
-    assert any("<mark>Đảng</mark>" in h["snippet"] for h in hits)  # snippets keep every accent
+def in_title(served: Served, ids: list[int], *words: str) -> list[bool]:
+    titles = dict(rows(served.db, "select id, title from articles"))
+    return [all(re.search(rf"\b{w}\b", fold(titles[i])) for w in words) for i in ids]
+
+
+def test_canned_search_ranks_titles_first_with_highlighted_snippets(served: Served) -> None:
+    hits = get_json(f"{served.base}/archive/search.json?q=Mong+Cai&_shape=array")
+    matching = truth(served, "mong", "cai")
+    assert {h["id"] for h in hits} <= matching and len(hits) == min(50, len(matching))
+    titled = in_title(served, [h["id"] for h in hits], "mong", "cai")
+    assert True in titled and False in titled  # the query tells the two apart
+    assert titled == sorted(titled, reverse=True)  # every title match before any other
+    all_titled = {i for i, t in zip(matching, in_title(served, list(matching), "mong", "cai"), strict=True) if t}
+    assert all_titled <= {h["id"] for h in hits}  # none of the best left out
+    texts = dict(rows(served.db, "select id, text from articles"))
+    in_text = [bool(re.search(r"\bmong\W+cai\b", fold(texts[h["id"]]))) for h in hits]
+    assert [bool(re.search(r"<mark>Móng</mark>\W+<mark>Cái</mark>", h["snippet"])) for h in hits] == in_text
     page = get(f"{served.base}/archive/search?q=dang+uy").decode()
     assert "<mark>" in page  # highlighted, not escaped, in the HTML table
+    assert get_json(f"{served.base}/archive/search.json?q=&_shape=array") == []  # the empty form
+
+
+def test_canned_search_within_a_portal_and_since_a_day(served: Served) -> None:
+    day = rows(served.db, "select substr(published, 1, 10) from articles where copy_of is null "
+                          "order by published limit 1 offset 20")[0][0]
+    query = urllib.parse.urlencode({"q": "mong cai", "portal": "quangninh", "since": day, "_shape": "array"})
+    hits = get_json(f"{served.base}/archive/search.json?{query}")
+    expected = {r["id"] for r in rows(served.db, "select id, portal, published from articles")
+                if r["portal"] == "quangninh" and r["published"][:10] >= day} & truth(served, "mong", "cai")
+    assert hits and {h["id"] for h in hits} == expected
+    bad = urllib.parse.urlencode({"q": "mong cai", "since": "last week"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        get(f"{served.base}/archive/search.json?{bad}")
+    assert "not a date" in err.value.read().decode()
 
 
 def test_articles_newest_first_with_facets(served: Served) -> None:
