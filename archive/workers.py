@@ -57,7 +57,10 @@ class WorkerPool:
         self._users += 1
         if self.workers and self._executor is None:
             # forkserver: a crawl's process has threads (DNS, the database), which fork must not copy.
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
+            # It imports the extraction code once; workers fork from it ready to work.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
 
     def leave(self) -> None:
         self._users -= 1

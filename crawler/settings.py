@@ -18,6 +18,9 @@ ROBOTSTXT_OBEY = True
 # AutoThrottle slows down further when the portal answers slowly.
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# A page yields one item; Scrapy starts CONCURRENT_ITEMS asyncio tasks for every response's output
+# whatever its size, and the default 100 cost the crawl's process more than parsing the page.
+CONCURRENT_ITEMS = 4
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True
