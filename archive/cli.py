@@ -31,13 +31,17 @@ workers_option = click.option(
 
 
 class _Group(click.Group):
-    """Turns the project's own errors into one line on stderr and exit code 1."""
+    """Turns the project's own errors into one line on stderr and exit code 1 (75 when another
+    process is writing the archive: try again later)."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except (ProfileError, ArchiveError) as err:
             raise click.ClickException(str(err)) from err
+        except ArchiveLockedError as err:
+            click.echo(f"Error: {err}", err=True)
+            sys.exit(EXIT_LOCKED)
 
 
 @click.group(cls=_Group)
@@ -118,11 +122,7 @@ def crawl(portals: tuple[str, ...], db: str, origin_values: tuple[str, ...], ful
         "since": since.replace(tzinfo=VN).isoformat() if since else None,
         "now": (now_at if now_at.tzinfo else now_at.replace(tzinfo=VN)).isoformat() if now_at else None,
     }
-    try:
-        results = run_crawl(names, db, origins, overrides, spider_args)
-    except ArchiveLockedError as err:
-        click.echo(f"Error: {err}", err=True)
-        sys.exit(EXIT_LOCKED)
+    results = run_crawl(names, db, origins, overrides, spider_args)
     if as_json:
         for r in results:
             click.echo(json.dumps(asdict(r)))
@@ -260,6 +260,41 @@ def reextract(db: str, portal: str | None, workers: int | None) -> None:
     finally:
         archive.close()
     click.echo(f"{result.seen} articles re-extracted, {result.changed} changed")
+
+
+@main.command()
+@click.argument("shards", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--into", "into", required=True, type=click.Path(dir_okay=False),
+              help="The archive to merge into (created if missing).")
+def merge(shards: tuple[str, ...], into: str) -> None:
+    """Merge shard archives written by crawl workers into one archive; merging twice changes nothing.
+
+    Exit status 1 when a shard could not be read (the others are merged all the same).
+    """
+    from archive import lock
+    from archive.db import Archive
+    from archive.merge import merge as merge_shard
+
+    lock.acquire(into)
+    archive = Archive(into)
+    failed = False
+    try:
+        for shard in shards:
+            if Path(shard).resolve() == Path(into).resolve():
+                raise click.UsageError(f"{shard} is the archive merged into")
+            try:
+                result = merge_shard(archive, shard)
+            except ArchiveError as err:
+                click.echo(f"Error: {err}", err=True)
+                failed = True
+                continue
+            click.echo(f"{shard}: {result.new} new, {result.changed} changed, {result.unchanged} unchanged, "
+                       f"{result.runs} crawl runs")
+    finally:
+        archive.close()
+        lock.release(into)
+    if failed:
+        sys.exit(1)
 
 
 @main.command()
