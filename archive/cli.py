@@ -275,13 +275,13 @@ def merge(shards: tuple[str, ...], into: str) -> None:
     from archive.db import Archive
     from archive.merge import merge as merge_shard
 
+    if any(Path(shard).resolve() == Path(into).resolve() for shard in shards):
+        raise click.UsageError(f"{into} is the archive merged into, not a shard")
     lock.acquire(into)
     archive = Archive(into)
     failed = False
     try:
         for shard in shards:
-            if Path(shard).resolve() == Path(into).resolve():
-                raise click.UsageError(f"{shard} is the archive merged into")
             try:
                 result = merge_shard(archive, shard)
             except ArchiveError as err:

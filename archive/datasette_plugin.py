@@ -88,27 +88,26 @@ def asgi_wrapper(datasette: object) -> object:
 
     def wrap(app: object) -> object:
         async def probed(scope: dict, receive: object, send: object) -> None:
-            if scope.get("type") == "http" and SEARCH_PATH.match(scope.get("path", "")):
-                since = dict(parse_qsl(scope.get("query_string", b"").decode("utf-8"))).get("since")
+            path = scope.get("path", "") if scope.get("type") == "http" else ""
+            pairs = parse_qsl(scope.get("query_string", b"").decode("utf-8"), keep_blank_values=True)
+            if SEARCH_PATH.match(path):
                 try:
-                    since_key(since)
+                    since_key(dict(pairs).get("since"))
                 except ValueError as err:  # SQLite would only say "user-defined function raised exception"
                     await Response.text(str(err), status=400).asgi_send(send)
                     return
-            if scope.get("type") == "http" and ARTICLES_PATH.match(scope.get("path", "")):
-                pairs = parse_qsl(scope.get("query_string", b"").decode("utf-8"), keep_blank_values=True)
-                if args := _search_args(pairs):
-                    raw = dict(pairs).get("_searchmode") == "raw"
-                    try:
-                        match = _match(args, raw)
-                        matches = await _count(datasette, match) if match else 0
-                    except BadRequest as err:
-                        await Response.text(str(err), status=400).asgi_send(send)
-                        return
-                    scope = {**scope, "archive_search": (match, matches)}
-                    if matches >= NARROW and "_nocount" not in dict(pairs):
-                        pairs.append(("_nocount", "1"))
-                        scope["query_string"] = urlencode(pairs).encode("utf-8")
+            if ARTICLES_PATH.match(path) and (args := _search_args(pairs)):
+                raw = dict(pairs).get("_searchmode") == "raw"
+                try:
+                    match = _match(args, raw)
+                    matches = await _count(datasette, match) if match else 0
+                except BadRequest as err:
+                    await Response.text(str(err), status=400).asgi_send(send)
+                    return
+                scope = {**scope, "archive_search": (match, matches)}
+                if matches >= NARROW and "_nocount" not in dict(pairs):
+                    pairs.append(("_nocount", "1"))
+                    scope["query_string"] = urlencode(pairs).encode("utf-8")
             await app(scope, receive, send)
 
         return probed

@@ -119,7 +119,8 @@ NOTHING = '""'  # an FTS5 expression that matches no article
 
 
 def _in_column(query: str, column: str) -> str:
-    return f"{{{column}}} : ({fts_query(query)})" if fts_query(query) else NOTHING
+    expression = fts_query(query)
+    return f"{{{column}}} : ({expression})" if expression else NOTHING
 
 
 def _near(query: str) -> str:
@@ -178,9 +179,7 @@ class Hit:
 
 def search(conn: sqlite3.Connection, query: str, *, portal: str | None = None, since: str | None = None,
            limit: int = 20) -> list[Hit]:
-    """The most relevant of the newest matches first (see RANKED), one per story."""
-    if not fts_query(query):
-        return []
+    """The most relevant of the newest matches first (see RANKED), one per story; none for an empty query."""
     register_functions(conn)
     rows = conn.execute(RANKED, {"q": query, "portal": portal, "since": since, "limit": limit})
-    return [Hit(title, name, published, url, text, copies) for _, title, name, published, text, copies, url in rows]
+    return [Hit(title, name, published, url, cut, copies) for _, title, name, published, cut, copies, url in rows]

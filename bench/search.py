@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from archive.db import Archive  # noqa: E402
 from archive.samples.site import PLACES, TITLES, Pools, _load_seeds  # noqa: E402
+from archive.serve import serving  # noqa: E402
 from archive.text import story_key  # noqa: E402
 from bench.report import write_section  # noqa: E402
 
@@ -99,16 +98,8 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def measure(db: Path, port: int) -> list[tuple[str, str, int, float, float]]:
-    server = subprocess.Popen([sys.executable, "-m", "archive", "serve", "--db", str(db), "--port", str(port)],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}/archive"
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with serving(db, port, wait=60) as origin:  # opening a large archive takes a while
+        base = f"{origin}/archive"
         endpoints = {
             "table search API (first 20, newest first)":
                 lambda q: f"{base}/articles.json?" + urllib.parse.urlencode(
@@ -129,19 +120,10 @@ def measure(db: Path, port: int) -> list[tuple[str, str, int, float, float]]:
                 print(f"{label} | {query} | {matches} | p50 {_ms(results[-1][3])} | p95 {_ms(results[-1][4])}",
                       flush=True)
         return results
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def _ms(value: float) -> str:
     return "over the 3 s limit" if value == float("inf") else f"{value:.1f} ms"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:
@@ -156,7 +138,7 @@ def main() -> None:
             seconds = build(db, args.count)
             print(f"built {args.count} articles in {seconds:.0f} s", flush=True)
         size = db.stat().st_size
-        results = measure(db, args.port or free_port())
+        results = measure(db, args.port)
     lines = ["| endpoint | query | matches | p50 | p95 |", "|---|---|---|---|---|"]
     for label, query, matches, p50, p95 in results:
         shown = "" if matches is None else f"{matches:,}"

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,32 +31,6 @@ def crawl_args(site: SampleSite, db: Path, *portals: str) -> list[str]:
     names = portals or tuple(site.origins)
     origins = [f"--origin={name}={site.origins[name]}" for name in names]
     return ["crawl", *names, "--db", str(db), "--delay", "0", "--log-level", "WARNING", *origins]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serving(db: Path) -> Iterator[str]:
-    """`portal-archive serve --db DB` on a free port, until the block ends; yields its base URL."""
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "archive", "serve", "--db", str(db), "--port", str(port)],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def rows(db: Path, sql: str, args: tuple = ()) -> list[sqlite3.Row]:

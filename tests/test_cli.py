@@ -8,7 +8,8 @@ import urllib.request
 from pathlib import Path
 
 from archive.samples.server import SampleSite
-from tests.conftest import cli, free_port, rows, serving
+from archive.serve import free_port, serving
+from tests.conftest import cli, rows
 
 
 def test_extract_prints_the_clean_article(sample_site: SampleSite, tmp_path: Path) -> None:

@@ -21,8 +21,9 @@ import pytest
 
 from archive.samples.server import SampleSite
 from archive.samples.site import EPOCH
+from archive.serve import serving
 from archive.text import fold
-from tests.conftest import cli, crawl_args, rows, serving
+from tests.conftest import cli, crawl_args, rows
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -189,7 +189,7 @@ def test_status_flags_broken_portals(site: SampleSite, tmp_path: Path) -> None:
     mongcai = next(r for r in json.loads(report.stdout) if r["portal"] == "mongcai")
     assert any("no article link" in flag for flag in mongcai["flags"])
     # A dead portal: the run failed outright, and status exits non-zero.
-    from tests.conftest import free_port
+    from archive.serve import free_port
 
     cli("crawl", "quangninh", "--db", str(db), "--delay", "0", "--log-level", "ERROR",
         f"--origin=quangninh=http://127.0.0.1:{free_port()}", check=False)
