@@ -129,6 +129,9 @@ class Archive:
             self.db.execute("PRAGMA busy_timeout = 10000")
             if self.db.journal_mode != "wal":
                 self.db.enable_wal()
+            # With WAL, NORMAL never corrupts the file; a power cut may undo the last commits, which the
+            # next crawl fetches again (the cut run never counts as complete). FULL syncs every commit.
+            self.db.execute("PRAGMA synchronous = NORMAL")
             self.ensure_schema()
         except sqlite3.DatabaseError as err:
             raise ArchiveError(f"{self.path}: cannot open the archive: {err}") from err

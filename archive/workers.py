@@ -94,7 +94,8 @@ class WorkerPool:
 _pools: dict[int, WorkerPool] = {}
 
 
-def shared_pool(workers: int | None = None) -> WorkerPool:
-    """The process's pool of ``workers`` processes (default: one per core this process may use)."""
-    workers = default_workers() if workers is None else workers
+def shared_pool(workers: int | str | None = None) -> WorkerPool:
+    """The process's pool of ``workers`` processes (default: one per core this process may use); a
+    setting's string is taken as its number."""
+    workers = default_workers() if workers is None else int(workers)
     return _pools.setdefault(workers, WorkerPool(workers))

@@ -33,8 +33,10 @@ class ExtractPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        workers = crawler.settings.get("EXTRACT_WORKERS")
-        self.pool: WorkerPool = shared_pool(None if workers is None else int(workers))
+        self.pool: WorkerPool = shared_pool(crawler.settings.get("EXTRACT_WORKERS"))
+        # Pages wait here rather than in the pool's queue, so that a listing page (read in the same
+        # workers, and the next step of the walk that feeds the whole crawl) goes ahead of them.
+        self.window = asyncio.Semaphore(2 * max(1, self.pool.workers))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -50,10 +52,11 @@ class ExtractPipeline:
         if not isinstance(item, FetchedPage):
             return item
         hints = Hints(published=item.listing_date, fetched_at=item.fetched_at)
-        extracted = await asyncio.wrap_future(self.pool.submit(
-            extract_page, item.body, item.url, item.portal, self.crawler.spider.profile.rules, hints,
-            item.content_type,
-        ))
+        async with self.window:
+            extracted = await asyncio.wrap_future(self.pool.submit(
+                extract_page, item.body, item.url, item.portal, self.crawler.spider.profile.rules, hints,
+                item.content_type,
+            ))
         item.article, item.packed = extracted.article, extracted.packed
         self.crawler.stats.inc_value(f"extract/{item.article.extractor}")
         since, published = self.crawler.spider.since, parse_iso(item.article.published)

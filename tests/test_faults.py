@@ -101,15 +101,13 @@ def test_a_second_run_changes_nothing_already_archived(faulty) -> None:
 
 
 def test_only_http_links_on_the_portals_host_are_followed() -> None:
-    from scrapy.http import HtmlResponse, Request
+    from crawler.listing import read_listing
+    from crawler.profile import load_profile
 
-    from crawler.spiders.portal import PortalSpider
-
-    spider = PortalSpider(portal="mongcai", origin="http://127.0.0.1:9")
+    profile = load_profile("mongcai").with_origin("http://127.0.0.1:9")
     links = "".join(f'<div class="news-item"><a href="{h}">x</a></div>' for h in [
         "file:///etc/passwd", "javascript:alert(1)", "ftp://127.0.0.1:9/vi-vn/tin/a-p1-c2-n3",
         "http://evil.example/vi-vn/tin/a-p1-c2-n3", "http://127.0.0.1:9/vi-vn/tin/a-p1-c2-n3"])
     body = f'<html><body><div class="news-list">{links}</div></body></html>'.encode()
-    response = HtmlResponse("http://127.0.0.1:9/vi-vn/trang/tin-tuc-p24021", body=body,
-                            request=Request("http://127.0.0.1:9/vi-vn/trang/tin-tuc-p24021"))
-    assert [url for url, _ in spider._article_links(response)] == ["http://127.0.0.1:9/vi-vn/tin/a-p1-c2-n3"]
+    listing = read_listing(body, "http://127.0.0.1:9/vi-vn/trang/tin-tuc-p24021", "utf-8", profile)
+    assert [url for url, _ in listing.links] == ["http://127.0.0.1:9/vi-vn/tin/a-p1-c2-n3"]

@@ -10,6 +10,7 @@ loss) never counts as complete, so the next run walks past what it left half-don
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,9 +24,10 @@ from twisted.python.failure import Failure
 
 from archive.dates import parse_date, parse_iso
 from archive.db import Archive, Known
-from archive.text import clean
 from archive.urls import canonical
+from archive.workers import WorkerPool, shared_pool
 from crawler.items import Checked, FetchedPage
+from crawler.listing import read_listing
 from crawler.profile import Profile, load_profile
 
 RECHECK_STATUSES = [304, 404, 410]
@@ -55,6 +57,7 @@ class PortalSpider(scrapy.Spider):
         self.known: dict[str, Known] = {}
         self.seen_links: set[str] = set()  # article links met on listings during this run
         self.complete_through: datetime | None = None
+        self.pool: WorkerPool = shared_pool(0)  # in this process, until from_crawler gives the crawl's
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -63,6 +66,8 @@ class PortalSpider(scrapy.Spider):
         polite = spider.profile.politeness
         crawler.settings.set("DOWNLOAD_DELAY", polite.delay, priority="spider")
         crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", polite.concurrency, priority="spider")
+        # Listing pages are read in the extraction workers (started by the ExtractPipeline).
+        spider.pool = shared_pool(crawler.settings.get("EXTRACT_WORKERS"))
         return spider
 
     # Start ----------------------------------------------------------------------------------
@@ -148,12 +153,14 @@ class PortalSpider(scrapy.Spider):
         return bool(known and self.complete_through
                     and datetime.fromisoformat(known.first_seen) <= self.complete_through)
 
-    def parse_listing(self, response: Response, overlap_left: int = 0) -> Iterator[scrapy.Request]:
+    async def parse_listing(self, response: Response, overlap_left: int = 0) -> AsyncIterator[scrapy.Request]:
         """Queue the listing's new articles, then the next page unless the walk has reached old ground."""
-        links = list(self._article_links(response))
-        for url, listing_date in links:
+        listing = await asyncio.wrap_future(self.pool.submit(
+            read_listing, response.body, response.url, response.encoding, self.profile))
+        for url, listing_date in listing.links:
             if request := self._discover(url, listing_date):
                 yield request
+        links = listing.links
         old_ground = bool(links) and all(self._archived_whole(u) or self._too_old(d) for u, d in links)
         fresh = {u for u, _ in links} - self.seen_links
         self.seen_links |= fresh
@@ -162,32 +169,14 @@ class PortalSpider(scrapy.Spider):
             self.logger.info("listing page with no new article link, walk stops: %s", response.url)
             return
         if not self.profile.listing_next:  # no "next" link to follow: every listing page it links
-            for href in response.css("a::attr(href)").getall():
-                url = canonical(response.urljoin(href))
-                if self.profile.is_listing(url):
-                    yield self._discovery_request(url, self.parse_listing)
+            for url in listing.listings:
+                yield self._discovery_request(url, self.parse_listing)
             return
         if old_ground and overlap_left <= 0:
             return
-        for node in response.css(self.profile.listing_next)[:1]:
-            url = canonical(response.urljoin(node.attrib.get("href", "")))
-            if self.profile.is_listing(url):
-                overlap = overlap_left - 1 if old_ground else self.profile.overlap
-                yield self._discovery_request(url, self.parse_listing, overlap_left=overlap)
-
-    def _article_links(self, response: Response) -> Iterator[tuple[str, str | None]]:
-        profile = self.profile
-        entries = response.css(profile.listing_item) if profile.listing_item else [response]
-        seen: set[str] = set()
-        for entry in entries:
-            date = None
-            if profile.listing_date and profile.listing_item:
-                date = clean(entry.css(profile.listing_date).xpath("string()").get() or "") or None
-            for href in entry.css("a::attr(href)").getall():
-                url = canonical(response.urljoin(href))
-                if profile.is_article(url) and url not in seen:
-                    seen.add(url)
-                    yield url, date
+        for url in listing.listings:
+            overlap = overlap_left - 1 if old_ground else self.profile.overlap
+            yield self._discovery_request(url, self.parse_listing, overlap_left=overlap)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS <item><link> and Atom <entry><link href>."""
