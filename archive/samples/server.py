@@ -27,6 +27,8 @@ class Hit:
     portal: str
     path: str
     status: int
+    began: float = 0.0  # time.monotonic() when the request came in and when its answer was written,
+    ended: float = 0.0  # so that a test can tell how many requests a portal served at once
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -34,6 +36,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
+        self.began = time.monotonic()
         twin = self.server.twin
         try:
             response = twin.family.handle(self.path, twin.origin)
@@ -41,22 +44,21 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("sample portal %s failed on %s", twin.name, self.path)
             self.send_error(500)
             return
-        if response.delay:
-            time.sleep(response.delay)
+        if response.delay or twin.latency:
+            time.sleep(response.delay + twin.latency)
         if response.cut == "reset":  # an RST instead of an answer
-            twin.log(self.path, 0)
+            twin.log(self.path, 0, self.began)
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             return
         etag = response.headers.get("ETag")
         if etag and self.headers.get("If-None-Match") == etag:
-            twin.log(self.path, 304)
+            twin.log(self.path, 304, self.began)
             self.send_response(304)
             self.send_header("ETag", etag)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        twin.log(self.path, response.status)
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
@@ -66,8 +68,9 @@ class _Handler(BaseHTTPRequestHandler):
         if response.cut == "truncate":  # the connection drops half-way through the body
             self.wfile.write(response.body[: len(response.body) // 2])
             self.close_connection = True
-            return
-        self.wfile.write(response.body)
+        else:
+            self.wfile.write(response.body)
+        twin.log(self.path, response.status, self.began)
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s %s", self.server.twin.name, format % args)
@@ -88,19 +91,30 @@ class RunningTwin:
     family: Family
     server: _TwinServer
     hits: list[Hit] = field(default_factory=list)
+    latency: float = 0.0
 
     @property
     def origin(self) -> str:
         return f"http://{HOST}:{self.server.server_address[1]}"
 
-    def log(self, path: str, status: int) -> None:
-        self.hits.append(Hit(self.name, path, status))
+    def log(self, path: str, status: int, began: float) -> None:
+        self.hits.append(Hit(self.name, path, status, began, time.monotonic()))
+
+    def most_at_once(self) -> int:
+        """The most requests this twin was serving at the same moment, from its own log."""
+        events = sorted([(hit.began, 1) for hit in self.hits] + [(hit.ended, -1) for hit in self.hits])
+        busy = most = 0
+        for _, change in events:
+            busy += change
+            most = max(most, busy)
+        return most
 
 
 class SampleSite:
     """The running twins; use as a context manager so the ports are always released."""
 
-    def __init__(self, count: int = 30, port: int = 0, faults: bool = False) -> None:
+    def __init__(self, count: int = 30, port: int = 0, faults: bool = False, latency: float = 0.0) -> None:
+        """``latency``: seconds every answer takes, so that requests overlap as on a real server."""
         self.twins: dict[str, PortalTwin] = make_twins(count)
         self.families = dict(FAMILIES)
         if faults:  # the city portal misbehaves in every way archive/samples/faults.py lists
@@ -109,13 +123,14 @@ class SampleSite:
             self.families["mongcai"] = FaultyCity
         self.running: dict[str, RunningTwin] = {}
         self._port = port
+        self.latency = latency
         self._threads: list[threading.Thread] = []
 
     def start(self) -> SampleSite:
         for offset, (name, twin) in enumerate(self.twins.items()):
             port = self._port + offset if self._port else 0
             server = _TwinServer((HOST, port), _Handler)
-            running = RunningTwin(name, self.families[name](twin), server)
+            running = RunningTwin(name, self.families[name](twin), server, latency=self.latency)
             server.twin = running
             self.running[name] = running
             thread = threading.Thread(target=server.serve_forever, name=f"sample-{name}", daemon=True)
