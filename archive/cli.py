@@ -9,6 +9,7 @@ import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
@@ -18,6 +19,9 @@ from archive.db import ArchiveError
 from archive.lock import EXIT_LOCKED, ArchiveLockedError
 from archive.search import END_MARK, MARK
 from crawler.profile import ProfileError, load_profile, profile_for_url, profile_names
+
+if TYPE_CHECKING:
+    import redis
 
 DEFAULT_DB = "archive.db"
 db_option = click.option(
@@ -260,6 +264,96 @@ def reextract(db: str, portal: str | None, workers: int | None) -> None:
     finally:
         archive.close()
     click.echo(f"{result.seen} articles re-extracted, {result.changed} changed")
+
+
+@main.group(cls=_Group)
+def cluster() -> None:
+    """Crawl on several machines: a Redis server shares the work, each worker writes its own shard."""
+
+
+redis_option = click.option("--redis", "redis_url", default="redis://127.0.0.1:6379/0", show_default=True,
+                            envvar="PORTAL_ARCHIVE_REDIS", help="The Redis server the workers share.")
+
+
+def _redis(url: str) -> redis.Redis:
+    import redis
+
+    server = redis.Redis.from_url(url, socket_connect_timeout=5)
+    try:
+        server.ping()
+    except redis.RedisError as err:
+        raise click.ClickException(f"{url}: cannot reach Redis: {err}") from err
+    return server
+
+
+@cluster.command("crawl")
+@click.argument("portals", nargs=-1)
+@redis_option
+@click.option("--origin", "origin_values", multiple=True, metavar="PORTAL=URL",
+              help="Crawl PORTAL from another origin (a mirror or its sample twin). Repeatable.")
+def cluster_crawl(portals: tuple[str, ...], redis_url: str, origin_values: tuple[str, ...]) -> None:
+    """Queue PORTALS (default: every profile) for the workers; each is crawled by one worker at a time."""
+    from crawler.cluster import start_crawl
+
+    names = list(dict.fromkeys(portals)) or profile_names()
+    for name in names:
+        load_profile(name)
+    origins = _origins(origin_values)
+    busy = start_crawl(_redis(redis_url), {name: origins.get(name) for name in names})
+    for name in names:
+        click.echo(f"{name}: {'still being crawled, left as it is' if name in busy else 'queued'}")
+
+
+@cluster.command("work")
+@redis_option
+@click.option("--shard", required=True, type=click.Path(dir_okay=False), help="This worker's own SQLite archive.")
+@click.option("--name", help="How this worker shows in `cluster status` (default: host-pid).")
+@click.option("--portals-at-once", default=8, show_default=True, type=click.IntRange(1, 1000),
+              help="Portals this worker crawls at the same time.")
+@click.option("--lease", "lease_seconds", default=30.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="Seconds after which a silent worker's portals go to the others.")
+@click.option("--until-idle", is_flag=True, help="Stop when no portal is waiting (default: wait for the next crawl).")
+@click.option("--delay", type=float, help="Seconds between requests to one portal (default: the profile's).")
+@workers_option
+def cluster_work(redis_url: str, shard: str, name: str | None, portals_at_once: int, lease_seconds: float,
+                 until_idle: bool, delay: float | None, workers: int | None) -> None:
+    """Crawl portals queued by `cluster crawl` into SHARD, until stopped.
+
+    Exit status 75 when another process writes the shard.
+    """
+    from archive.db import Archive
+    from crawler.worker import Worker
+
+    _redis(redis_url)
+    Archive(shard).close()  # one clear line now if the shard cannot be used
+    overrides: dict[str, object] = {} if workers is None else {"EXTRACT_WORKERS": workers}
+    if delay is not None:
+        overrides.update(DOWNLOAD_DELAY=delay, AUTOTHROTTLE_ENABLED=delay > 0)
+    worker = Worker(redis_url, shard, portals_at_once=portals_at_once, lease_seconds=lease_seconds,
+                    until_idle=until_idle, overrides=overrides)
+    if name:
+        worker.name = name
+    worker.run()
+
+
+@cluster.command("status")
+@redis_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def cluster_status(redis_url: str, as_json: bool) -> None:
+    """Workers alive, requests queued, and each portal's progress."""
+    from crawler.cluster import status as cluster_state
+
+    state = cluster_state(_redis(redis_url))
+    if as_json:
+        click.echo(json.dumps(state, indent=2))
+        return
+    click.echo(f"{len(state['workers'])} workers, {state['queued']} requests queued")
+    for worker in state["workers"]:
+        click.echo(f"  {worker['name']:<24} {worker['host']} pid {worker['pid']}  portals done {worker['portals_done']}"
+                   f"  crawling {', '.join(worker['portals']) or '-'}")
+    for portal, p in state["portals"].items():
+        click.echo(f"{portal:<14} {p['state']:<9} {p['worker'] or '':<24} seen {p['seen']:>6}  "
+                   f"queued {p['queued']:>6}  in flight {p['in_flight']:>3}")
 
 
 @main.command()

@@ -1,0 +1,213 @@
+"""Crawling on several machines with scrapy-redis: the pieces a portal's spider needs to share its work.
+
+Each portal's request queue and seen-set live in Redis (scrapy-redis' scheduler and dupefilter, keyed by
+the portal), so whichever worker crawls a portal never fetches a page another one already took. A portal
+is *leased* to one worker at a time (a Redis key with a time-to-live that the worker keeps renewing), so
+the portal's own politeness (concurrency, delay) holds in total however many workers run.
+
+A request taken from the queue is kept in the portal's *in-flight* set until what it produced is safe:
+its article committed to the worker's shard, or its new requests queued. When a worker dies, its lease
+runs out and the next worker to take the portal puts those requests back in the queue first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy_redis import defaults
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
+from twisted.python.failure import Failure
+
+from crawler.spiders.portal import PortalSpider
+
+PREFIX = "portal-archive"
+PENDING = f"{PREFIX}:pending"  # portal -> origin ("" for the profile's own) of every portal still to crawl
+DONE = f"{PREFIX}:done"  # portal -> how its crawl ended (JSON)
+TASK = "cluster_task"  # request.meta key: the queue entry the request was taken from
+
+
+def key(portal: str, part: str) -> str:
+    return f"{PREFIX}:{portal}:{part}"
+
+
+def worker_key(name: str) -> str:
+    return f"{PREFIX}:worker:{name}"
+
+
+# The settings a crawler needs to share its work through Redis (scrapy-redis reads them).
+def redis_settings(url: str) -> dict[str, Any]:
+    return {
+        "REDIS_URL": url,
+        # A Redis restart (a few seconds) is waited out rather than failing the crawl.
+        "REDIS_PARAMS": {**defaults.REDIS_PARAMS, "retry": Retry(ExponentialBackoff(cap=2.0, base=0.1), 30),
+                         "retry_on_error": [redis.ConnectionError, redis.TimeoutError]},
+        "SCHEDULER": "crawler.cluster.Scheduler",
+        "SCHEDULER_PERSIST": True,  # the queue outlives a worker: that is the point
+        "SCHEDULER_QUEUE_KEY": key("%(spider)s", "requests"),
+        "SCHEDULER_DUPEFILTER_KEY": key("%(spider)s", "seen"),
+        "DUPEFILTER_CLASS": defaults.SCHEDULER_DUPEFILTER_CLASS,  # scrapy-redis reads this name
+        "SCHEDULER_QUEUE_CLASS": defaults.SCHEDULER_QUEUE_CLASS,
+        # An article is acknowledged once committed: commit each one as it comes.
+        "ARCHIVE_BATCH_SIZE": 1,
+        "SPIDER_MIDDLEWARES": {"crawler.cluster.Acknowledge": 1000},
+    }
+
+
+# Atomic moves between the queue (a sorted set by priority) and the in-flight set.
+_TAKE = """
+local taken = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #taken == 0 then return nil end
+redis.call('ZREM', KEYS[1], taken[1])
+redis.call('ZADD', KEYS[2], taken[2], taken[1])
+return taken[1]
+"""
+_REQUEUE = """
+local entries = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+for i = 1, #entries, 2 do redis.call('ZADD', KEYS[1], entries[i + 1], entries[i]) end
+redis.call('DEL', KEYS[2])
+return #entries / 2
+"""
+
+
+class Scheduler(RedisScheduler):
+    """scrapy-redis' scheduler, whose taken requests stay in flight until acknowledged."""
+
+    def open(self, spider: Spider) -> None:
+        super().open(spider)
+        self.inflight = key(spider.name, "inflight")
+        spider.cluster = self
+        back = self.server.eval(_REQUEUE, 2, self.queue.key, self.inflight)
+        if back:
+            spider.logger.warning("%s requests a stopped worker left unfinished are queued again", back)
+        spider.crawler.signals.connect(self._item_done, signal=signals.item_scraped)
+        spider.crawler.signals.connect(self._item_done, signal=signals.item_dropped)
+
+    def enqueue_request(self, request: Request) -> bool:
+        replaced = request.meta.pop(TASK, None)  # a retry or a redirect carries its origin's entry
+        added = super().enqueue_request(request)
+        if replaced is not None:
+            self.server.zrem(self.inflight, replaced)
+        return added
+
+    def next_request(self) -> Request | None:
+        data = self.server.eval(_TAKE, 2, self.queue.key, self.inflight)
+        if data is None:
+            return None
+        request = self.queue._decode_request(data)
+        request.meta[TASK] = data
+        if self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def ack(self, request: Request | None) -> None:
+        """Everything ``request`` produced is safe: forget it."""
+        if request is not None and TASK in request.meta:
+            self.server.zrem(self.inflight, request.meta[TASK])
+
+    def _item_done(self, item: Any, response: Response | None = None, **kwargs: Any) -> None:
+        self.ack(response.request if response is not None else None)
+
+
+class Acknowledge:
+    """Spider middleware: a response that yielded no item (a listing, a feed, a page that is not an
+    article) is done once its new requests are queued; one that did waits for its item."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Acknowledge:
+        return cls(crawler)
+
+    async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        items = 0
+        async for output in result:
+            items += not isinstance(output, Request)
+            yield output
+        if not items:
+            self.crawler.spider.cluster.ack(response.request)
+
+
+class ClusterSpider(PortalSpider):
+    """The portal spider, named after its portal so that scrapy-redis keys its queue by portal."""
+
+    cluster: Scheduler
+
+    def __init__(self, portal: str, **kwargs: Any) -> None:
+        super().__init__(portal, **kwargs)
+        self.name = self.profile.name
+
+    def _failed(self, failure: Failure) -> None:
+        super()._failed(failure)
+        self.cluster.ack(failure.request)
+
+
+# Leases: one worker per portal at a time. ------------------------------------------------------------
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def take_lease(server: redis.Redis, portal: str, worker: str, seconds: float) -> bool:
+    return bool(server.set(key(portal, "lease"), worker, nx=True, px=int(seconds * 1000)))
+
+
+def renew_lease(server: redis.Redis, portal: str, worker: str, seconds: float) -> bool:
+    return bool(server.eval(_RENEW, 1, key(portal, "lease"), worker, int(seconds * 1000)))
+
+
+def release_lease(server: redis.Redis, portal: str, worker: str) -> None:
+    server.eval(_RELEASE, 1, key(portal, "lease"), worker)
+
+
+def remaining(server: redis.Redis, portal: str) -> int:
+    """Requests of the portal still queued or in flight."""
+    return int(server.zcard(key(portal, "requests"))) + int(server.zcard(key(portal, "inflight")))
+
+
+def start_crawl(server: redis.Redis, portals: dict[str, str | None]) -> list[str]:
+    """Queue a cluster crawl of ``portals`` (name -> origin or None); returns those skipped because a
+    worker is crawling them now."""
+    busy = [portal for portal in portals if server.exists(key(portal, "lease"))]
+    with server.pipeline() as pipe:
+        for portal, origin in portals.items():
+            if portal in busy:
+                continue
+            pipe.delete(key(portal, "requests"), key(portal, "seen"), key(portal, "inflight"))
+            pipe.hdel(DONE, portal)
+            pipe.hset(PENDING, portal, origin or "")
+        pipe.execute()
+    return busy
+
+
+def status(server: redis.Redis) -> dict[str, Any]:
+    """Workers, queue lengths and each portal's progress, for `portal-archive cluster status`."""
+    workers = [json.loads(value) for name in server.scan_iter(worker_key("*"))
+               if (value := server.get(name)) is not None]
+    portals = {}
+    for portal in sorted({p.decode() for p in server.hkeys(PENDING)} | {p.decode() for p in server.hkeys(DONE)}):
+        done = server.hget(DONE, portal)
+        lease = server.get(key(portal, "lease"))
+        portals[portal] = {
+            "state": "done" if done else ("crawling" if lease else "waiting"),
+            "worker": lease.decode() if lease else None,
+            "queued": int(server.zcard(key(portal, "requests"))),
+            "in_flight": int(server.zcard(key(portal, "inflight"))),
+            "seen": int(server.scard(key(portal, "seen"))),
+            **(json.loads(done) if done else {}),
+        }
+    return {"workers": sorted(workers, key=lambda w: w["name"]), "portals": portals,
+            "queued": sum(p["queued"] for p in portals.values())}

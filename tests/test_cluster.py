@@ -1,0 +1,114 @@
+"""Several workers crawling through a real Redis on 127.0.0.1, each into its own shard, merged into one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from archive.samples.redis_server import local_redis
+from archive.samples.server import SampleSite
+from crawler import cluster
+from crawler.profile import load_profile
+from tests.conftest import ROOT, cli, rows
+
+WORKERS = 3
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    with local_redis() as url:
+        yield url
+
+
+def start_worker(redis_url: str, shard: Path, name: str) -> subprocess.Popen[bytes]:
+    """A worker in its own process group, so that SIGKILL takes its extraction processes too."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "archive", "cluster", "work", "--redis", redis_url, "--shard", str(shard),
+         "--name", name, "--portals-at-once", "1", "--lease", "3", "--delay", "0.01", "--until-idle", "--workers", "1"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(f"{shard}.log", "w"), start_new_session=True,
+    )
+
+
+def queue_crawl(site: SampleSite, redis_url: str) -> None:
+    origins = [f"--origin={name}={origin}" for name, origin in site.origins.items()]
+    cli("cluster", "crawl", *site.origins, "--redis", redis_url, *origins)
+
+
+def merged(shards: list[Path], into: Path) -> list[str]:
+    cli("merge", *map(str, shards), "--into", str(into))
+    return [row["url"] for row in rows(into, "select url from articles")]
+
+
+def article_fetches(site: SampleSite) -> Counter[str]:
+    return Counter(running.origin + hit.path for running in site.running.values() for hit in running.hits
+                   if running.family.is_article(hit.path) and hit.status == 200)
+
+
+def wait_all(workers: list[subprocess.Popen[bytes]], timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    for worker in workers:
+        worker.wait(timeout=max(1, deadline - time.monotonic()))
+        assert worker.returncode in (0, -signal.SIGKILL), f"worker exited {worker.returncode}"
+
+
+def test_three_workers_archive_every_article_once_within_each_portals_politeness(
+        redis_url: str, tmp_path: Path) -> None:
+    # Each answer takes 30 ms and requests go out every 10 ms: only the concurrency limit keeps them
+    # from piling up, and three workers on one portal would overlap up to three times as much.
+    with SampleSite(count=40, latency=0.03) as site:
+        queue_crawl(site, redis_url)
+        shards = [tmp_path / f"worker{i}.db" for i in range(WORKERS)]
+        wait_all([start_worker(redis_url, shard, f"w{i}") for i, shard in enumerate(shards)])
+        fetched = article_fetches(site)
+        expected = {article["url"] for article in site.expected()}
+        busiest = {name: running.most_at_once() for name, running in site.running.items()}
+    urls = merged(shards, tmp_path / "archive.db")
+    assert sorted(urls) == sorted(expected)  # every article, and each once
+    assert set(fetched) == expected and max(fetched.values()) == 1  # no page fetched twice
+    # The work was shared: each worker archived a portal of its own.
+    assert all(rows(shard, "select count(*) from articles")[0][0] > 0 for shard in shards)
+    for name, most in busiest.items():
+        assert most <= load_profile(name).politeness.concurrency, (name, most)
+    state = cluster.status(redis.Redis.from_url(redis_url))
+    assert {p["state"] for p in state["portals"].values()} == {"done"} and state["queued"] == 0
+
+
+def test_a_worker_killed_mid_crawl_leaves_nothing_missing(redis_url: str, tmp_path: Path) -> None:
+    server = redis.Redis.from_url(redis_url)
+    with SampleSite(count=150) as site:
+        queue_crawl(site, redis_url)
+        shards = [tmp_path / f"worker{i}.db" for i in range(WORKERS)]
+        workers = [start_worker(redis_url, shard, f"w{i}") for i, shard in enumerate(shards)]
+        mongcai = site.running["mongcai"]
+        deadline = time.monotonic() + 120
+        while len([h for h in mongcai.hits if mongcai.family.is_article(h.path)]) < 40:
+            assert time.monotonic() < deadline, "the crawl of mongcai never got going"
+            time.sleep(0.05)
+        holder = server.get(cluster.key("mongcai", "lease")).decode()
+        victim = workers[int(holder.removeprefix("w"))]
+        os.killpg(victim.pid, signal.SIGKILL)  # the worker and its extraction processes, mid-crawl
+        wait_all(workers)
+        expected = {article["url"] for article in site.expected()}
+    assert victim.returncode == -signal.SIGKILL
+    assert len(expected) > 150
+    urls = merged(shards, tmp_path / "archive.db")
+    assert sorted(urls) == sorted(expected)
+    assert cluster.status(server)["portals"]["mongcai"]["state"] == "done"
+
+
+def test_cluster_status_and_bad_redis_are_one_line(redis_url: str, tmp_path: Path) -> None:
+    result = cli("cluster", "status", "--redis", "redis://127.0.0.1:9/0", check=False)
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "cannot reach Redis" in result.stderr
+    cli("cluster", "crawl", "mongcai", "--redis", redis_url)
+    out = cli("cluster", "status", "--redis", redis_url).stdout
+    assert "0 workers" in out and "mongcai" in out and "waiting" in out
