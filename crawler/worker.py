@@ -48,7 +48,6 @@ class Worker:
     def run(self) -> None:
         """Work until stopped (or, with ``until_idle``, until nothing is left to crawl)."""
         self.server = redis.Redis.from_url(self.redis_url)
-        self.server.ping()  # a wrong address fails here, in one line, not in every crawler
         lock.acquire(self.shard)
         try:
             settings = project_settings(
@@ -86,10 +85,7 @@ class Worker:
             "portals": sorted(self.active), "portals_done": self.done, "seen_at": time.time(),
         }), ex=max(1, int(self.lease_seconds)))
         if self.until_idle and not self.active and not waiting:
-            self.process.stop()
-            from twisted.internet import reactor
-
-            reactor.callLater(0, reactor.stop)
+            self.stop()
 
     def start(self, portal: str, origin: str | None) -> None:
         crawler = self.process.create_crawler(cluster.ClusterSpider)
@@ -111,8 +107,11 @@ class Worker:
 
     def _stop_on_error(self, failure: Any) -> None:
         """Redis gone for good, or a bug: say so and stop, leaving the portals to the other workers."""
+        print(f"cluster worker {self.name}: {failure.getErrorMessage()}", flush=True)
+        self.stop()
+
+    def stop(self) -> None:
         from twisted.internet import reactor
 
-        print(f"cluster worker {self.name}: {failure.getErrorMessage()}", flush=True)
         self.process.stop()
         reactor.callLater(0, reactor.stop)
