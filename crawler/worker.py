@@ -94,16 +94,21 @@ class Worker:
 
     def finished(self, result: Any, portal: str, crawler: Crawler) -> None:
         self.active.pop(portal, None)
-        if isinstance(result, Failure):
-            logger.error("crawl of %s failed: %s", portal, result.getTraceback())
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        reason = str(stats.get("finish_reason", "not started"))
-        if reason == "finished" and not cluster.remaining(self.server, portal):
-            self.done += 1
-            self.server.hset(cluster.DONE, portal, json.dumps({
-                "worker": self.name, "status": run_status(stats, reason), "finished_at": time.time()}))
-            self.server.hdel(cluster.PENDING, portal)
+        if isinstance(result, Failure):  # it could not even start (a profile gone bad): logged and skipped
+            logger.error("crawl of %s failed: %s", portal, result.getErrorMessage())
+            self.finish(portal, "failed", result.getErrorMessage())
+        else:
+            stats = crawler.stats.get_stats()
+            reason = str(stats.get("finish_reason"))
+            if reason == "finished" and not cluster.remaining(self.server, portal):
+                self.finish(portal, run_status(stats, reason))
         cluster.release_lease(self.server, portal, self.name)
+
+    def finish(self, portal: str, status: str, error: str | None = None) -> None:
+        self.done += 1
+        self.server.hset(cluster.DONE, portal, json.dumps({
+            "worker": self.name, "status": status, "error": error, "finished_at": time.time()}))
+        self.server.hdel(cluster.PENDING, portal)
 
     def _stop_on_error(self, failure: Any) -> None:
         """Redis gone for good, or a bug: say so and stop, leaving the portals to the other workers."""

@@ -112,3 +112,13 @@ def test_cluster_status_and_bad_redis_are_one_line(redis_url: str, tmp_path: Pat
     cli("cluster", "crawl", "mongcai", "--redis", redis_url)
     out = cli("cluster", "status", "--redis", redis_url).stdout
     assert "0 workers" in out and "mongcai" in out and "waiting" in out
+
+
+def test_a_portal_that_cannot_be_crawled_is_logged_and_skipped(redis_url: str, tmp_path: Path) -> None:
+    server = redis.Redis.from_url(redis_url)
+    server.hset(cluster.PENDING, "nosuchportal", "")  # queued, then its profile was removed
+    worker = start_worker(redis_url, tmp_path / "worker.db", "w0")
+    assert worker.wait(timeout=60) == 0  # not taken again and again
+    assert "nosuchportal" in Path(f"{tmp_path / 'worker.db'}.log").read_text()
+    done = cluster.status(server)["portals"]["nosuchportal"]
+    assert done["state"] == "done" and done["status"] == "failed" and "nosuchportal" in done["error"]
