@@ -32,6 +32,7 @@ PREFIX = "portal-archive"
 PENDING = f"{PREFIX}:pending"  # portal -> origin ("" for the profile's own) of every portal still to crawl
 DONE = f"{PREFIX}:done"  # portal -> how its crawl ended (JSON)
 TASK = "cluster_task"  # request.meta key: the queue entry the request was taken from
+PARENT = "cluster_parent"  # request.meta key: the entry of the response that yielded the request
 
 
 def key(portal: str, part: str) -> str:
@@ -84,6 +85,8 @@ class Scheduler(RedisScheduler):
         super().open(spider)
         self.inflight = key(spider.name, "inflight")
         spider.cluster = self
+        # Per taken request: its callback (while it runs) plus the requests it yielded, not yet queued.
+        self.outstanding: dict[bytes, int] = {}
         back = self.server.eval(_REQUEUE, 2, self.queue.key, self.inflight)
         if back:
             spider.logger.warning("%s requests a stopped worker left unfinished are queued again", back)
@@ -92,9 +95,12 @@ class Scheduler(RedisScheduler):
 
     def enqueue_request(self, request: Request) -> bool:
         replaced = request.meta.pop(TASK, None)  # a retry or a redirect carries its origin's entry
+        parent = request.meta.pop(PARENT, None)
         added = super().enqueue_request(request)
         if replaced is not None:
             self.server.zrem(self.inflight, replaced)
+        if parent is not None:
+            self.release(parent)
         return added
 
     def next_request(self) -> Request | None:
@@ -112,13 +118,28 @@ class Scheduler(RedisScheduler):
         if request is not None and TASK in request.meta:
             self.server.zrem(self.inflight, request.meta[TASK])
 
+    def hold(self, task: bytes, child: Request | None = None) -> None:
+        """One more thing the entry ``task`` waits for: its callback, or a request it yielded."""
+        self.outstanding[task] = self.outstanding.get(task, 0) + 1
+        if child is not None:
+            child.meta[PARENT] = task
+
+    def release(self, task: bytes, ack: bool = True) -> None:
+        """One of them is done; when none is left, forget the entry (``ack``) or leave it to its item."""
+        self.outstanding[task] -= 1
+        if not self.outstanding[task]:
+            del self.outstanding[task]
+            if ack:
+                self.server.zrem(self.inflight, task)
+
     def _item_done(self, item: Any, response: Response | None = None, **kwargs: Any) -> None:
         self.ack(response.request if response is not None else None)
 
 
 class Acknowledge:
     """Spider middleware: a response that yielded no item (a listing, a feed, a page that is not an
-    article) is done once its new requests are queued; one that did waits for its item."""
+    article) is done once every request it yielded is queued (Scrapy queues them after the callback
+    has returned); one that did waits for its item."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -128,12 +149,20 @@ class Acknowledge:
         return cls(crawler)
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        cluster, task = self.crawler.spider.cluster, response.request.meta.get(TASK)
+        if task is None:  # not taken from the queue: nothing to acknowledge
+            async for output in result:
+                yield output
+            return
+        cluster.hold(task)
         items = 0
         async for output in result:
-            items += not isinstance(output, Request)
+            if isinstance(output, Request):
+                cluster.hold(task, output)
+            else:
+                items += 1
             yield output
-        if not items:
-            self.crawler.spider.cluster.ack(response.request)
+        cluster.release(task, ack=not items)
 
 
 class ClusterSpider(PortalSpider):
