@@ -6,7 +6,8 @@ is *leased* to one worker at a time (a Redis key with a time-to-live that the wo
 the portal's own politeness (concurrency, delay) holds in total however many workers run.
 
 A request taken from the queue is kept in the portal's *in-flight* set until what it produced is safe:
-its article committed to the worker's shard, or its new requests queued. When a worker dies, its lease
+its article committed to the worker's shard (acknowledged a batch at a time, when the batch commits), or
+its new requests queued. When a worker dies, its lease
 runs out and the next worker to take the portal puts those requests back in the queue first.
 """
 
@@ -26,6 +27,7 @@ from scrapy_redis import defaults
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.python.failure import Failure
 
+from crawler.pipelines import stored
 from crawler.spiders.portal import PortalSpider
 
 PREFIX = "portal-archive"
@@ -56,13 +58,22 @@ def redis_settings(url: str) -> dict[str, Any]:
         "SCHEDULER_DUPEFILTER_KEY": key("%(spider)s", "seen"),
         "DUPEFILTER_CLASS": defaults.SCHEDULER_DUPEFILTER_CLASS,  # scrapy-redis reads this name
         "SCHEDULER_QUEUE_CLASS": defaults.SCHEDULER_QUEUE_CLASS,
-        # An article is acknowledged once committed: commit each one as it comes.
-        "ARCHIVE_BATCH_SIZE": 1,
         "SPIDER_MIDDLEWARES": {"crawler.cluster.Acknowledge": 1000},
     }
 
 
-# Atomic moves between the queue (a sorted set by priority) and the in-flight set.
+# Atomic moves between the seen-set, the queue (a sorted set by priority) and the in-flight set. A
+# request is marked seen and queued in one step: a worker killed between the two would otherwise leave it
+# seen but never queued, and lost for good.
+_PUSH = """
+local added = 0
+if ARGV[1] == '' or redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+    redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+    added = 1
+end
+if ARGV[4] ~= '' then redis.call('ZREM', KEYS[3], ARGV[4]) end
+return added
+"""
 _TAKE = """
 local taken = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #taken == 0 then return nil end
@@ -87,18 +98,23 @@ class Scheduler(RedisScheduler):
         spider.cluster = self
         # Per taken request: its callback (while it runs) plus the requests it yielded, not yet queued.
         self.outstanding: dict[bytes, int] = {}
+        self.items: dict[int, bytes] = {}  # id of an item on its way to the shard -> its request's entry
         back = self.server.eval(_REQUEUE, 2, self.queue.key, self.inflight)
         if back:
             spider.logger.warning("%s requests a stopped worker left unfinished are queued again", back)
-        spider.crawler.signals.connect(self._item_done, signal=signals.item_scraped)
-        spider.crawler.signals.connect(self._item_done, signal=signals.item_dropped)
+        spider.crawler.signals.connect(self._stored, signal=stored)
+        spider.crawler.signals.connect(self._dropped, signal=signals.item_dropped)
 
     def enqueue_request(self, request: Request) -> bool:
-        replaced = request.meta.pop(TASK, None)  # a retry or a redirect carries its origin's entry
+        replaced = request.meta.pop(TASK, b"")  # a retry or a redirect carries its origin's entry
         parent = request.meta.pop(PARENT, None)
-        added = super().enqueue_request(request)
-        if replaced is not None:
-            self.server.zrem(self.inflight, replaced)
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        added = bool(self.server.eval(_PUSH, 3, self.df.key, self.queue.key, self.inflight, fingerprint,
+                                      -request.priority, self.queue._encode_request(request), replaced))
+        if not added:
+            self.df.log(request, self.spider)
+        elif self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
         if parent is not None:
             self.release(parent)
         return added
@@ -132,8 +148,20 @@ class Scheduler(RedisScheduler):
             if ack:
                 self.server.zrem(self.inflight, task)
 
-    def _item_done(self, item: Any, response: Response | None = None, **kwargs: Any) -> None:
-        self.ack(response.request if response is not None else None)
+    def carry(self, task: bytes, item: Any) -> None:
+        """``item`` is what the entry ``task`` waits for: acknowledged once stored (or dropped)."""
+        self.items[id(item)] = task
+
+    def _stored(self, items: list[Any]) -> None:
+        tasks = [task for item in items if (task := self.items.pop(id(item), None)) is not None]
+        if tasks:
+            self.server.zrem(self.inflight, *tasks)
+
+    def _dropped(self, item: Any, **kwargs: Any) -> None:
+        task = self.items.pop(id(item), None)
+        # Not archived because the shard cannot be written: left in flight for the next worker.
+        if task is not None and not self.spider.crawler.stats.get_value("archive/unwritable"):
+            self.server.zrem(self.inflight, task)
 
 
 class Acknowledge:
@@ -161,6 +189,7 @@ class Acknowledge:
                 cluster.hold(task, output)
             else:
                 items += 1
+                cluster.carry(task, output)
             yield output
         cluster.release(task, ack=not items)
 

@@ -70,6 +70,7 @@ class ExtractPipeline:
 
 
 UNWRITABLE = "archive_unwritable"  # why a crawl stops when the disk is full or the file read-only
+stored = object()  # signal: a batch of items (``items``) is committed to the archive
 
 
 def run_status(stats: dict, reason: str) -> str:
@@ -143,6 +144,7 @@ class ArchivePipeline:
         for outcome in outcomes:
             if outcome:
                 self.crawler.stats.inc_value(f"archive/{outcome}")
+        self.crawler.signals.send_catch_log(stored, items=batch)
         return True
 
     def _store(self, item: FetchedPage | Checked) -> str | None:

@@ -43,6 +43,7 @@ class Worker:
     server: redis.Redis = field(init=False)
     process: CrawlerProcess = field(init=False)
     active: dict[str, Crawler] = field(default_factory=dict, init=False)
+    losing: set[str] = field(default_factory=set, init=False)  # active, but stopping: their lease ran out
     done: int = field(default=0, init=False)
 
     def run(self) -> None:
@@ -70,8 +71,11 @@ class Worker:
 
     def _tick(self) -> None:
         for portal, crawler in list(self.active.items()):
-            if not cluster.renew_lease(self.server, portal, self.name, self.lease_seconds) and crawler.engine:
+            if portal in self.losing or not crawler.engine:
+                continue
+            if not cluster.renew_lease(self.server, portal, self.name, self.lease_seconds):
                 crawler.spider.logger.error("lease on %s lost: stopping this crawl of it", portal)
+                self.losing.add(portal)
                 deferred_from_coro(crawler.engine.close_spider_async(reason="lease_lost"))
         waiting = {p.decode(): o.decode() for p, o in self.server.hgetall(cluster.PENDING).items()}
         # One new portal per tick at most, so that workers starting together share the portals out.
@@ -94,6 +98,7 @@ class Worker:
 
     def finished(self, result: Any, portal: str, crawler: Crawler) -> None:
         self.active.pop(portal, None)
+        self.losing.discard(portal)
         if isinstance(result, Failure):  # it could not even start (a profile gone bad): logged and skipped
             logger.error("crawl of %s failed: %s", portal, result.getErrorMessage())
             self.finish(portal, "failed", result.getErrorMessage())
