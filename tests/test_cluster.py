@@ -16,6 +16,7 @@ import redis
 
 from archive.samples.redis_server import local_redis
 from archive.samples.server import SampleSite
+from archive.serve import free_port
 from crawler import cluster
 from crawler.profile import load_profile
 from tests.conftest import ROOT, cli, rows
@@ -29,11 +30,13 @@ def redis_url() -> Iterator[str]:
         yield url
 
 
-def start_worker(redis_url: str, shard: Path, name: str) -> subprocess.Popen[bytes]:
-    """A worker in its own process group, so that SIGKILL takes its extraction processes too."""
+def start_worker(redis_url: str, shard: Path, name: str, lease: int = 3) -> subprocess.Popen[bytes]:
+    """A worker in its own process group, so that SIGKILL takes its extraction processes too. The lease
+    is short, so that a dead worker's portal is taken over quickly."""
     return subprocess.Popen(
         [sys.executable, "-m", "archive", "cluster", "work", "--redis", redis_url, "--shard", str(shard),
-         "--name", name, "--portals-at-once", "1", "--lease", "3", "--delay", "0.01", "--until-idle", "--workers", "1"],
+         "--name", name, "--portals-at-once", "1", "--lease", str(lease), "--delay", "0.01", "--until-idle",
+         "--workers", "1"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(f"{shard}.log", "w"), start_new_session=True,
     )
 
@@ -58,6 +61,14 @@ def wait_all(workers: list[subprocess.Popen[bytes]], timeout: float = 240) -> No
     for worker in workers:
         worker.wait(timeout=max(1, deadline - time.monotonic()))
         assert worker.returncode in (0, -signal.SIGKILL), f"worker exited {worker.returncode}"
+
+
+def wait_for_articles(site: SampleSite, portal: str, count: int) -> None:
+    """Until ``count`` article pages of ``portal`` were fetched: the crawl is well under way."""
+    running, deadline = site.running[portal], time.monotonic() + 120
+    while len([hit for hit in running.hits if running.family.is_article(hit.path)]) < count:
+        assert time.monotonic() < deadline, f"the crawl of {portal} never got going"
+        time.sleep(0.05)
 
 
 def test_three_workers_archive_every_article_once_within_each_portals_politeness(
@@ -88,11 +99,7 @@ def test_a_worker_killed_mid_crawl_leaves_nothing_missing(redis_url: str, tmp_pa
         queue_crawl(site, redis_url)
         shards = [tmp_path / f"worker{i}.db" for i in range(WORKERS)]
         workers = [start_worker(redis_url, shard, f"w{i}") for i, shard in enumerate(shards)]
-        mongcai = site.running["mongcai"]
-        deadline = time.monotonic() + 120
-        while len([h for h in mongcai.hits if mongcai.family.is_article(h.path)]) < 40:
-            assert time.monotonic() < deadline, "the crawl of mongcai never got going"
-            time.sleep(0.05)
+        wait_for_articles(site, "mongcai", 40)
         holder = server.get(cluster.key("mongcai", "lease")).decode()
         victim = workers[int(holder.removeprefix("w"))]
         os.killpg(victim.pid, signal.SIGKILL)  # the worker and its extraction processes, mid-crawl
@@ -103,6 +110,27 @@ def test_a_worker_killed_mid_crawl_leaves_nothing_missing(redis_url: str, tmp_pa
     urls = merged(shards, tmp_path / "archive.db")
     assert sorted(urls) == sorted(expected)
     assert cluster.status(server)["portals"]["mongcai"]["state"] == "done"
+
+
+def test_redis_restarting_mid_crawl_is_waited_out(tmp_path: Path) -> None:
+    port, data = free_port(), tmp_path / "redis"
+    shards = [tmp_path / f"worker{i}.db" for i in range(WORKERS)]
+    with SampleSite(count=150) as site:
+        with local_redis(port, data) as redis_url:
+            queue_crawl(site, redis_url)
+            # A lease outlasts the restart: each worker goes on with its portal once Redis is back.
+            workers = [start_worker(redis_url, shard, f"w{i}", lease=15) for i, shard in enumerate(shards)]
+            wait_for_articles(site, "mongcai", 40)
+        time.sleep(2)  # Redis is down (as in `systemctl restart redis-server`): the workers wait
+        assert all(worker.poll() is None for worker in workers)
+        with local_redis(port, data):
+            wait_all(workers)
+            state = cluster.status(redis.Redis.from_url(redis_url))
+        expected = {article["url"] for article in site.expected()}
+    assert all(worker.returncode == 0 for worker in workers)
+    assert not any("lost" in Path(f"{shard}.log").read_text() for shard in shards)
+    assert sorted(merged(shards, tmp_path / "archive.db")) == sorted(expected)
+    assert {p["state"] for p in state["portals"].values()} == {"done"} and state["queued"] == 0
 
 
 def test_cluster_status_and_bad_redis_are_one_line(redis_url: str, tmp_path: Path) -> None:
