@@ -20,6 +20,7 @@ from crawler.profile import Profile
 class Listing:
     links: list[tuple[str, str | None]]  # article URLs (canonical, each once, in page order) and dates
     listings: list[str]  # the listing pages to walk next: the "next" link, or every listing link
+    pages: list[str]  # the other listing pages its pager links (profile's ``listing.pages``)
 
 
 def read_listing(body: bytes, url: str, encoding: str, profile: Profile) -> Listing:
@@ -38,5 +39,10 @@ def read_listing(body: bytes, url: str, encoding: str, profile: Profile) -> List
         hrefs = [node.attrib.get("href", "") for node in response.css(profile.listing_next)[:1]]
     else:
         hrefs = response.css("a::attr(href)").getall()
-    listings = [link for link in (canonical(response.urljoin(h)) for h in hrefs) if profile.is_listing(link)]
-    return Listing(list(links.items()), listings)
+    pager = response.css(profile.listing_pages).xpath("@href").getall() if profile.listing_pages else []
+    return Listing(list(links.items()), _listing_links(response, hrefs, profile),
+                   _listing_links(response, pager, profile))
+
+
+def _listing_links(response: HtmlResponse, hrefs: list[str], profile: Profile) -> list[str]:
+    return [link for link in (canonical(response.urljoin(h)) for h in hrefs) if profile.is_listing(link)]

@@ -42,6 +42,7 @@ class Profile:
     listing_item: str | None = None
     listing_date: str | None = None
     listing_next: str | None = None  # the "next page" link: listings are walked page after page
+    listing_pages: str | None = None  # the pager's page links: a walk with nowhere to stop early fans out
     overlap: int = 1  # listing pages walked past the first one that holds nothing new
     sitemaps: list[str] = field(default_factory=list)
     feeds: list[str] = field(default_factory=list)
@@ -137,6 +138,7 @@ def parse_profile(data: object, source: str) -> Profile:
         listing_item=listing.get("item"),
         listing_date=listing.get("date"),
         listing_next=listing.get("next"),
+        listing_pages=listing.get("pages"),
         overlap=overlap,
         sitemaps=data.get("sitemaps", []),
         feeds=data.get("feeds", []),

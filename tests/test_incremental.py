@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import signal
 import sqlite3
@@ -50,6 +51,19 @@ def is_article(site: SampleSite, portal: str, path: str) -> bool:
 
 def stored(db: Path) -> dict[str, dict]:
     return {r["url"]: dict(r) for r in rows(db, "select * from articles")}
+
+
+def test_a_first_crawl_walks_the_pager_not_only_next(site: SampleSite, tmp_path: Path) -> None:
+    # Nothing archived yet, so the walk goes to the end: it follows every page the pager links (here
+    # 1, 2, 3 and the last from page 1) instead of waiting for page N to learn of page N + 1.
+    cli(*crawl_args(site, tmp_path / "archive.db"))
+    for name, running in site.running.items():
+        family = running.family
+        walked = [h.path for h in running.hits if h.path.startswith(family.listing) and h.status == 200]
+        last = math.ceil(len(family.twin.article_ids()) / family.page_size)
+        pages = [family.listing_path(page) for page in range(1, last + 1)]
+        assert sorted(walked) == sorted(pages), (name, walked)  # each listing page once
+        assert walked.index(pages[-1]) < walked.index(pages[3]), (name, walked)
 
 
 def test_nightly_runs_fetch_only_what_is_new(site: SampleSite, tmp_path: Path) -> None:

@@ -36,6 +36,11 @@ class Response:
     cut: str | None = None  # "truncate": close half-way through the body; "reset": reset the connection
 
 
+def pager(page: int, last: int, around: int = 2) -> list[int]:
+    """The page numbers a portal's pager shows: the first, the last, and a few around the current one."""
+    return sorted({1, last, *range(max(1, page - around), min(last, page + around) + 1)})
+
+
 def _text(status: int, body: str, content_type: str = "text/html; charset=utf-8") -> Response:
     return Response(status, content_type, body.encode("utf-8"))
 
@@ -115,7 +120,7 @@ class Family:
         chunk = ids[(page - 1) * self.page_size : page * self.page_size]
         items = [self._item(self.twin.article(i)) for i in chunk]
         html = _ENV.get_template(f"{self.template}/listing.html").render(
-            items=items, page=page, pages=range(1, pages + 1), href=self.listing_path
+            items=items, page=page, pages=pager(page, pages), href=self.listing_path
         )
         return _text(200, html)
 

@@ -174,9 +174,15 @@ class PortalSpider(scrapy.Spider):
             return
         if old_ground and overlap_left <= 0:
             return
-        for url in listing.listings:
+        for url in listing.listings + (listing.pages if self._fans_out else []):
             overlap = overlap_left - 1 if old_ground else self.profile.overlap
             yield self._discovery_request(url, self.parse_listing, overlap_left=overlap)
+
+    @property
+    def _fans_out(self) -> bool:
+        """Walk every listing page the pagers link, many at once? Only when the walk would go to the
+        end anyway: no complete run to stop at (a first crawl, --full) and no --since."""
+        return self.complete_through is None and self.since is None
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS <item><link> and Atom <entry><link href>."""
