@@ -12,6 +12,9 @@ import asyncio
 import json
 import os
 import sqlite3
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -26,6 +29,9 @@ from archive.extract import Hints
 from archive.workers import WorkerPool, extract_page, shared_pool
 from crawler.items import Checked, FetchedPage
 
+T = TypeVar("T")
+_WRITER = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
+
 
 class ExtractPipeline:
     """Runs the same extraction as `portal-archive extract`, with the portal's profile rules, in the
@@ -34,9 +40,10 @@ class ExtractPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.pool: WorkerPool = shared_pool(crawler.settings.get("EXTRACT_WORKERS"))
-        # Pages wait here rather than in the pool's queue, so that a listing page (read in the same
-        # workers, and the next step of the walk that feeds the whole crawl) goes ahead of them.
-        self.window = asyncio.Semaphore(2 * max(1, self.pool.workers))
+        # Up to 8 pages per worker in the pool's queue: enough that a worker always has the next one
+        # while this process is busy (fetching, or handing a batch to the writer), few enough that a
+        # listing page (read in the same workers; the walk feeds the crawl) waits behind little work.
+        self.window = asyncio.Semaphore(8 * max(1, self.pool.workers))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -85,7 +92,12 @@ def run_status(stats: dict, reason: str) -> str:
 
 
 class ArchivePipeline:
-    """Upserts articles into the SQLite archive named by ARCHIVE_DB, and records the run."""
+    """Upserts articles into the SQLite archive named by ARCHIVE_DB, and records the run.
+
+    Every archive call runs on the process's writer thread: SQLite indexes and commits a batch without
+    holding the GIL, so the crawl goes on fetching and extracting meanwhile. The thread is shared by the
+    crawls of one process (one per portal), so that their transactions never meet. A crawl has one
+    batch at a time on it; the next waits for it, which keeps memory bounded when the disk is slow."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -94,6 +106,8 @@ class ArchivePipeline:
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.pending: list[FetchedPage | Checked] = []
+        self.writer = _WRITER
+        self.writing: tuple[list[FetchedPage | Checked], Future[list[str | None]]] | None = None
         self.timer = task.LoopingCall(self.flush)
         self.seconds = crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 5.0)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -102,15 +116,18 @@ class ArchivePipeline:
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         return cls(crawler)
 
+    def _call(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` on the writer thread, waited for."""
+        return self.writer.submit(function, *args).result()
+
     def open_spider(self) -> None:
         lock.acquire(self.db)
         spider = self.crawler.spider
-        self.archive = Archive(self.db)
+        self.archive = archive = self._call(Archive, self.db)
         profile = spider.profile
-        self.archive.upsert_portal(profile.name, profile.title, spider.canonical_base, profile.origin)
-        self.run_id = self.archive.start_run(
-            profile.name, spider.full, os.getpid(), self.crawler.settings.get("LOG_FILE")
-        )
+        self._call(archive.upsert_portal, profile.name, profile.title, spider.canonical_base, profile.origin)
+        self.run_id = self._call(
+            archive.start_run, profile.name, spider.full, os.getpid(), self.crawler.settings.get("LOG_FILE"))
         self.timer.start(self.seconds, now=False)
 
     def process_item(self, item: FetchedPage | Checked) -> FetchedPage | Checked:
@@ -122,21 +139,40 @@ class ArchivePipeline:
         return item
 
     def flush(self) -> None:
-        """Write the pending items; if the archive cannot be written, stop the crawl at once."""
-        if not self._write_pending():
+        """Hand the pending items to the writer; if the archive cannot be written, stop the crawl at once."""
+        if not self._submit():
             self.stop_timer()
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=UNWRITABLE))
 
-    def _write_pending(self) -> bool:
-        """The pending items in one transaction; False (and logged) when the archive cannot be written."""
-        if not self.pending or self.archive is None:
+    def _submit(self) -> bool:
+        """Once the batch before is written, give the pending items to the writer; False (and logged)
+        when a batch could not be written."""
+        from twisted.internet import reactor  # the one Scrapy installed
+
+        if not self._written(wait=True):
+            return False
+        if self.pending and self.archive is not None:
+            batch, self.pending = self.pending, []
+            future = self.writer.submit(self._write, batch)
+            self.writing = batch, future
+            future.add_done_callback(lambda _: reactor.callFromThread(self._written, wait=False))
+        return True
+
+    def _write(self, batch: list[FetchedPage | Checked]) -> list[str | None]:
+        """On the writer thread: the batch in one transaction, rolled back whole if it fails."""
+        assert self.archive
+        with self.archive.db.atomic():
+            return [self._store(item) for item in batch]
+
+    def _written(self, wait: bool) -> bool:
+        """Count the batch the writer was given, once it is done (``wait``: until it is); False when
+        it could not be written: what was archived before stays, and so does the archive's consistency."""
+        if self.writing is None or not (wait or self.writing[1].done()):
             return True
-        batch, self.pending = self.pending, []
+        (batch, future), self.writing = self.writing, None
         try:
-            with self.archive.db.atomic():
-                outcomes = [self._store(item) for item in batch]
+            outcomes = future.result()
         except sqlite3.OperationalError as err:
-            # Rolled back whole: what was archived before stays, and so does the archive's consistency.
             message = f"{self.db}: cannot write the archive: {err}"
             self.crawler.stats.set_value("archive/unwritable", message)
             self.crawler.spider.logger.error(message)
@@ -168,7 +204,8 @@ class ArchivePipeline:
     def close_spider(self) -> None:
         """The last batch, before the spider_closed signal, so that every count is final by then."""
         self.stop_timer()
-        self._write_pending()
+        if self._submit():
+            self._written(wait=True)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if not self.archive:
@@ -182,10 +219,10 @@ class ArchivePipeline:
             "fallbacks": stats.get("extract/generic-fallback", 0),
         }
         try:
-            self.archive.finish_run(self.run_id, run_status(stats, reason), counts)
+            self._call(self.archive.finish_run, self.run_id, run_status(stats, reason), counts)
         except sqlite3.OperationalError as err:
             spider.logger.error("%s: cannot record the run: %s", self.db, err)
-        self.archive.close()
+        self._call(self.archive.close)
         self.archive = None
         lock.release(self.db)
 
