@@ -144,8 +144,10 @@ class PortalSpider(scrapy.Spider):
         return self._article_request(url, listing_date)
 
     def _too_old(self, listing_date: str | None, lastmod: datetime | None = None) -> bool:
+        if self.since is None:  # no bound: no date to read
+            return False
         moment = lastmod or parse_date(listing_date)
-        return bool(self.since and moment and moment < self.since)
+        return bool(moment and moment < self.since)
 
     def _archived_whole(self, url: str) -> bool:
         """Archived by a complete run: a safe place to stop walking."""
