@@ -30,12 +30,14 @@ def redis_url() -> Iterator[str]:
         yield url
 
 
-def start_worker(redis_url: str, shard: Path, name: str, lease: int = 3) -> subprocess.Popen[bytes]:
+def start_worker(redis_url: str, shard: Path, name: str, lease: int = 3, delay: float = 0.01
+                 ) -> subprocess.Popen[bytes]:
     """A worker in its own process group, so that SIGKILL takes its extraction processes too. The lease
-    is short, so that a dead worker's portal is taken over quickly."""
+    is short, so that a dead worker's portal is taken over quickly; the delay makes a crawl last long
+    enough to be caught mid-way."""
     return subprocess.Popen(
         [sys.executable, "-m", "archive", "cluster", "work", "--redis", redis_url, "--shard", str(shard),
-         "--name", name, "--portals-at-once", "1", "--lease", str(lease), "--delay", "0.01", "--until-idle",
+         "--name", name, "--portals-at-once", "1", "--lease", str(lease), "--delay", str(delay), "--until-idle",
          "--workers", "1"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(f"{shard}.log", "w"), start_new_session=True,
     )
@@ -73,12 +75,12 @@ def wait_for_articles(site: SampleSite, portal: str, count: int) -> None:
 
 def test_three_workers_archive_every_article_once_within_each_portals_politeness(
         redis_url: str, tmp_path: Path) -> None:
-    # Each answer takes 30 ms and requests go out every 10 ms: only the concurrency limit keeps them
+    # Each answer takes 30 ms and there is no delay between requests: only the concurrency limit keeps them
     # from piling up, and three workers on one portal would overlap up to three times as much.
     with SampleSite(count=40, latency=0.03) as site:
         queue_crawl(site, redis_url)
         shards = [tmp_path / f"worker{i}.db" for i in range(WORKERS)]
-        wait_all([start_worker(redis_url, shard, f"w{i}") for i, shard in enumerate(shards)])
+        wait_all([start_worker(redis_url, shard, f"w{i}", delay=0) for i, shard in enumerate(shards)])
         fetched = article_fetches(site)
         expected = {article["url"] for article in site.expected()}
         busiest = {name: running.most_at_once() for name, running in site.running.items()}

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from archive.samples.server import SampleSite
+from crawler.profile import load_profile
 from tests.conftest import cli, crawl_args, rows
 
 # Lines of page furniture that the seed pages show and a clean article never holds.
@@ -141,3 +142,13 @@ def test_reextract_rewrites_rows_from_the_stored_pages(crawled: Path, tmp_path: 
             assert row["text"].endswith("Loading...") and row["author"] is None
     again = cli("reextract", "--db", str(db))
     assert "95 articles re-extracted, 62 changed" in again.stdout
+
+
+def test_no_delay_still_keeps_each_portals_concurrency(tmp_path: Path) -> None:
+    # Answers take 30 ms and `--delay 0` asks for no pause at all: only the profile's concurrency
+    # (which Scrapy's downloader does not enforce by itself with no delay) stops requests piling up.
+    with SampleSite(count=40, latency=0.03) as site:
+        cli(*crawl_args(site, tmp_path / "archive.db"))
+        busiest = {name: running.most_at_once() for name, running in site.running.items()}
+    for name, most in busiest.items():
+        assert 1 < most <= load_profile(name).politeness.concurrency, (name, most)

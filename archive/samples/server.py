@@ -78,6 +78,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _TwinServer(ThreadingHTTPServer):
     daemon_threads = True
+    # A real server's backlog (nginx: 511), not socketserver's 5: a burst of new connections must
+    # not be dropped and retried a second later by TCP.
+    request_queue_size = 128
     twin: RunningTwin
 
     def handle_error(self, request: object, client_address: object) -> None:

@@ -31,6 +31,10 @@ from crawler.listing import read_listing
 from crawler.profile import Profile, load_profile
 
 RECHECK_STATUSES = [304, 404, 410]
+# With no delay, Scrapy's downloader (asyncio reactor) starts every queued request of a portal at
+# once: a download counts against the portal's concurrency only once its task has run. Any delay
+# makes it start them one by one, so a millisecond keeps the concurrency limit real.
+MIN_DELAY = 0.001
 
 
 def _flag(value: object) -> bool:
@@ -64,8 +68,11 @@ class PortalSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         # The profile's politeness, unless the command line said otherwise (higher priority).
         polite = spider.profile.politeness
-        crawler.settings.set("DOWNLOAD_DELAY", polite.delay, priority="spider")
-        crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", polite.concurrency, priority="spider")
+        settings = crawler.settings
+        settings.set("DOWNLOAD_DELAY", polite.delay, priority="spider")
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", polite.concurrency, priority="spider")
+        if settings.getfloat("DOWNLOAD_DELAY") < MIN_DELAY:
+            settings.set("DOWNLOAD_DELAY", MIN_DELAY, priority=settings.getpriority("DOWNLOAD_DELAY") or 0)
         # Listing pages are read in the extraction workers (started by the ExtractPipeline).
         spider.pool = shared_pool(crawler.settings.get("EXTRACT_WORKERS"))
         return spider
