@@ -4,8 +4,9 @@
 
 Serves the three sample twins with COUNT articles each on 127.0.0.1, starts a throwaway Redis, and for
 each number of workers queues a fresh cluster crawl and runs that many `portal-archive cluster work
---until-idle` processes (politeness off, each worker on its own shard), then merges the shards. Prints
-pages/s, Redis commands per page and merge speed, and writes them to BENCHMARKS.md.
+--until-idle` processes (no delay, each portal at its profile's concurrency, each worker on its own
+shard), then merges the shards. Prints pages/s, Redis commands per page and merge speed, and writes
+them to BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ def main() -> None:
         "## Cluster\n\n"
         f"`python bench/cluster.py --count {args.count}` on {cores} cores ({os.uname().machine}): the three sample "
         f"twins with {args.count:,} articles each, a local Redis, and 1, 2, 3 `cluster work` processes on this "
-        "one machine (politeness off, each worker on its own shard), then `merge` of their shards. Wall time "
-        "includes starting each worker.\n\n" + "\n".join(table) + "\n\n"
+        "one machine (no delay, each portal at its profile's concurrency of 2, each worker on its own shard), then "
+        "`merge` of their shards. Wall time includes starting each worker.\n\n" + "\n".join(table) + "\n\n"
         f"- On this machine every worker shares the same {cores} cores (one worker's extraction pool already uses "
         f"them all), so more workers add no speed: 1 → 3 workers is {rates[3] / rates[1]:.2f}×.\n"
         "- On N machines each worker brings its own cores and the portals are shared out by lease, so the "
