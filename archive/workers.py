@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -60,7 +62,8 @@ class WorkerPool:
             # It imports the extraction code once; workers fork from it ready to work.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload([__name__])
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_exit_with,
+                                                 initargs=(os.getpid(),))
 
     def leave(self) -> None:
         self._users -= 1
@@ -89,6 +92,19 @@ class WorkerPool:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def _exit_with(pid: int) -> None:
+    """In each worker: exit as soon as process ``pid`` (the crawl) ends, even by SIGKILL. A worker
+    holds both ends of its work queue, so it would otherwise wait for work forever."""
+
+    def watch() -> None:
+        try:
+            select.select([os.pidfd_open(pid)], [], [])  # readable once the process has ended
+        finally:
+            os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-crawl", daemon=True).start()
 
 
 _pools: dict[int, WorkerPool] = {}

@@ -104,3 +104,32 @@ def test_articles_reach_the_archive_during_the_crawl_not_only_at_its_end(tmp_pat
             crawl.kill()
     total = len(rows(db, "select id from articles"))
     assert 0 < seen_midway < total == 33
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes ``pid`` started, and theirs (Linux /proc)."""
+    found, stack = set(), [pid]
+    while stack:
+        for task in Path(f"/proc/{stack.pop()}/task").glob("*"):
+            children = {int(c) for c in (task / "children").read_text().split()}
+            found |= children
+            stack += children
+    return found
+
+
+def test_a_crawl_killed_with_sigkill_leaves_no_extraction_worker_behind(tmp_path: Path) -> None:
+    with SampleSite(count=300) as site:
+        args = [*crawl_args(site, tmp_path / "a.db", "mongcai"), "--workers", "2"]
+        args[args.index("0")] = "0.01"  # --delay: still crawling when killed
+        crawl = subprocess.Popen([sys.executable, "-m", "archive", *args], cwd=ROOT,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while len(workers := descendants(crawl.pid)) < 3:  # the forkserver and its two workers
+            assert crawl.poll() is None and time.monotonic() < deadline, "the crawl never started its workers"
+            time.sleep(0.1)
+        crawl.kill()
+        crawl.wait()
+        deadline = time.monotonic() + 10
+        while alive := {pid for pid in workers if Path(f"/proc/{pid}").exists()}:
+            assert time.monotonic() < deadline, f"extraction processes outlived the crawl: {sorted(alive)}"
+            time.sleep(0.1)
