@@ -124,6 +124,7 @@ class ArchiveError(RuntimeError):
 class Archive:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._tables: dict[str, sqlite_utils.db.Table] = {}
         try:
             self.db = sqlite_utils.Database(self.path)
             self.db.execute("PRAGMA busy_timeout = 10000")
@@ -135,6 +136,13 @@ class Archive:
             self.ensure_schema()
         except sqlite3.DatabaseError as err:
             raise ArchiveError(f"{self.path}: cannot open the archive: {err}") from err
+
+    def table(self, name: str) -> sqlite_utils.db.Table:
+        """The table ``name``, looked up once: ``db[name]`` asks SQLite for the list of views every time,
+        and saving an article touches three tables."""
+        if name not in self._tables:
+            self._tables[name] = self.db.table(name)
+        return self._tables[name]
 
     def ensure_schema(self) -> None:
         """Create the tables, or add the columns a newer version needs to an older archive."""
@@ -198,7 +206,7 @@ class Archive:
         (copy_of,) = self.db.execute("select copy_of from articles where id = ?", [article_id]).fetchone()
         if copy_of is None:
             self._unindex(article_id)
-        self.db["articles"].update(article_id, values)
+        self.table("articles").update(article_id, values)
         (copy_of,) = self.db.execute("select copy_of from articles where id = ?", [article_id]).fetchone()
         if copy_of is None:
             self._index(article_id)
@@ -210,7 +218,7 @@ class Archive:
             article_id, old_story = current
             self._set(article_id, fields)
         else:
-            article_id, old_story = self.db["articles"].insert({**fields, "copy_of": None}).last_pk, None
+            article_id, old_story = self.table("articles").insert({**fields, "copy_of": None}).last_pk, None
             self._index(article_id)
         for story in {old_story, fields["story"]} - {None}:
             self._relink(story)
@@ -272,12 +280,12 @@ class Archive:
         }
         with self.db.atomic():
             if outcome == "changed":
-                self.db["article_versions"].upsert({
+                self.table("article_versions").upsert({
                     **{k: current[k] for k in VERSION_COLUMNS if k in current},
                     "version": current["version"] or 1, "fetched_at": current["updated_at"], "replaced_at": stamp,
                 }, pk=("url", "version"))
             self._write_article(fields)
-            self.db["pages"].upsert(page, pk="url")
+            self.table("pages").upsert(page, pk="url")
         return outcome
 
     def _current(self, url: str) -> dict | None:
