@@ -14,6 +14,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import yaml
+from cssselect import SelectorError
+from parsel.csstranslator import HTMLTranslator
 
 from archive.extract import Rules
 
@@ -112,7 +114,7 @@ def parse_profile(data: object, source: str) -> Profile:
     unknown = set(rules_data) - known if isinstance(rules_data, dict) else {"<not a mapping>"}
     if unknown:
         raise ProfileError(f"{source}: field 'rules': unknown keys {sorted(unknown)}; known: {sorted(known)}")
-    listing = data.get("listing") or {}
+    listing = _listing(source, data.get("listing") or {})
     for key in ("sitemaps", "feeds"):
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -147,6 +149,26 @@ def parse_profile(data: object, source: str) -> Profile:
         politeness=polite,
         source=source,
     )
+
+
+_LISTING_SELECTORS = ("item", "date", "next", "pages")
+
+
+def _listing(source: str, listing: object) -> dict:
+    """The ``listing`` block: known keys only, and CSS selectors that parse (else every listing page
+    of every run would fail to be read, one error per page, long after the profile was written)."""
+    if not isinstance(listing, dict):
+        raise ProfileError(f"{source}: field 'listing': expected a mapping of selectors")
+    known = {*_LISTING_SELECTORS, "overlap"}
+    if unknown := set(listing) - known:
+        raise ProfileError(f"{source}: field 'listing': unknown keys {sorted(unknown)}; known: {sorted(known)}")
+    for key in _LISTING_SELECTORS:
+        if key in listing:
+            try:
+                HTMLTranslator().css_to_xpath(str(listing[key]))
+            except SelectorError as err:
+                raise ProfileError(f"{source}: field 'listing.{key}': invalid CSS selector: {err}") from err
+    return listing
 
 
 def load_profile_file(path: Path) -> Profile:

@@ -40,6 +40,10 @@ def test_profile_is_found_by_host() -> None:
         ("name: x\nbase_url: ftp://x.vn\nstart_urls: [/]\narticles: a\n", "field 'base_url'"),
         ("name: x\nbase_url: https://x.vn\nstart_urls: [/]\narticles: '(('\n", "field 'articles': invalid"),
         ("name: x\nbase_url: https://x.vn\nstart_urls: [/]\narticles: a\nrules: {bdy: x}\n", "unknown keys"),
+        ("name: x\nbase_url: https://x.vn\nstart_urls: [/]\narticles: a\nlisting: {page: .pager a}\n",
+         "field 'listing': unknown keys ['page']"),
+        ("name: x\nbase_url: https://x.vn\nstart_urls: [/]\narticles: a\nlisting: {pages: '.pager a['}\n",
+         "field 'listing.pages': invalid CSS selector"),
         ("name: [x\n", "invalid YAML"),
     ],
 )
