@@ -7,8 +7,8 @@ the portal's own politeness (concurrency, delay) holds in total however many wor
 
 A request taken from the queue is kept in the portal's *in-flight* set until what it produced is safe:
 its article committed to the worker's shard (acknowledged a batch at a time, when the batch commits), or
-its new requests queued. When a worker dies, its lease
-runs out and the next worker to take the portal puts those requests back in the queue first.
+its new requests queued. When a worker dies, its lease runs out and the next worker to take the portal
+puts those requests back in the queue first.
 """
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ class Scheduler(RedisScheduler):
             spider.logger.warning("%s requests a stopped worker left unfinished are queued again", back)
         spider.crawler.signals.connect(self._stored, signal=stored)
         spider.crawler.signals.connect(self._dropped, signal=signals.item_dropped)
+        spider.crawler.signals.connect(self._errored, signal=signals.item_error)
 
     def enqueue_request(self, request: Request) -> bool:
         replaced = request.meta.pop(TASK, b"")  # a retry or a redirect carries its origin's entry
@@ -162,6 +163,10 @@ class Scheduler(RedisScheduler):
         # Not archived because the shard cannot be written: left in flight for the next worker.
         if task is not None and not self.spider.crawler.stats.get_value("archive/unwritable"):
             self.server.zrem(self.inflight, task)
+
+    def _errored(self, item: Any, **kwargs: Any) -> None:
+        """A pipeline failed on ``item`` (Scrapy logs it): its entry stays in flight, for the next run."""
+        self.items.pop(id(item), None)
 
 
 class Acknowledge:
