@@ -3,8 +3,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# What the tests need besides Python packages, as command:Debian-package: redis-server for the
+# cluster tests, chromium and its driver for the browser tests.
+TEST_BINARIES := redis-server:redis-server chromium:chromium chromedriver:chromium-driver
+APT_GET ?= apt-get
 
-.PHONY: demo test lint install clean
+.PHONY: demo test test-deps lint install docs clean
 
 # The virtualenv is rebuilt when the dependencies change.
 $(STAMP): pyproject.toml constraints.txt
@@ -18,11 +22,42 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/portal-archive demo
 
+# Installs the missing binaries through apt-get (with sudo when not root), or says in one line why
+# it cannot; tests/test_makefile.py runs this target with them hidden from PATH.
+test-deps:
+	@missing=""; \
+	for pair in $(TEST_BINARIES); do \
+	    command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	if ! command -v $(APT_GET) >/dev/null 2>&1; then \
+	    echo "make: the tests need$$missing; no $(APT_GET) here: install them by hand" >&2; exit 1; \
+	fi; \
+	sudo=""; \
+	if [ "$$(id -u)" != 0 ]; then \
+	    if ! command -v sudo >/dev/null 2>&1; then \
+	        echo "make: the tests need$$missing; run as root or install sudo" >&2; exit 1; \
+	    fi; \
+	    sudo=sudo; \
+	fi; \
+	echo "make: installing$$missing (apt-get)"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive $(APT_GET) update -qq >/dev/null && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $$missing >/dev/null || { \
+	    echo "make: apt-get could not install$$missing" >&2; exit 1; }; \
+	for pair in $(TEST_BINARIES); do \
+	    command -v "$${pair%%:*}" >/dev/null 2>&1 || { \
+	        echo "make: $${pair%%:*} is still not on PATH after installing $${pair#*:}" >&2; exit 1; }; \
+	done
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: lint
+test: test-deps lint
 	$(BIN)/pytest
+
+# The CLI reference in docs/cli.md is generated from --help; tests/test_docs.py fails when it is stale.
+docs: $(STAMP)
+	$(BIN)/python -m portal_archive.docs docs/cli.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
