@@ -10,13 +10,13 @@ go to dateparser. Either way the result is pinned to Vietnam time.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import dateparser
 
+from archive.model import VN
 from archive.text import clean
 
-VN = timezone(timedelta(hours=7), "+07:00")
 _SETTINGS = {
     "DATE_ORDER": "DMY",
     "TIMEZONE": "Asia/Ho_Chi_Minh",

@@ -21,14 +21,13 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 import sqlite_utils
 
-from archive.extract import Article
+from archive.model import Article, Known, StoredPage
 
 Outcome = Literal["new", "changed", "unchanged"]
 
@@ -67,28 +66,6 @@ SEARCH_VIEW = (
     + ", ".join(f"{_FOLD_D.format(c)} as {c}" for c in SEARCHED)
     + " from articles where copy_of is null"
 )
-
-
-@dataclass(frozen=True)
-class Known:
-    """What the crawl needs to know of an archived article to decide whether to fetch it again."""
-
-    first_seen: str
-    published: str | None
-    etag: str | None
-    last_modified: str | None
-    last_fetched: str | None
-    gone: bool
-
-
-@dataclass
-class StoredPage:
-    url: str
-    portal: str
-    raw: bytes
-    content_type: str | None
-    listing_date: str | None
-    fetched_at: datetime | None
 
 
 def pack(raw: bytes) -> bytes:

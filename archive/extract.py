@@ -15,9 +15,9 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from functools import cache, cached_property
+from functools import cache
 from importlib import resources
 
 import parsel
@@ -25,7 +25,8 @@ import trafilatura
 import yaml
 from lxml import etree
 
-from archive.dates import VN, infer_lead_date, isoformat, parse_date, parse_iso
+from archive.dates import infer_lead_date, isoformat, parse_date, parse_iso
+from archive.model import VN, Article, Hints, Rules
 from archive.text import clean, decode_html, story_key
 
 # Elements of trafilatura's XML output that hold one block of text each.
@@ -43,55 +44,6 @@ _DATE_NODES = "time, [class*=date], [class*=time], [class*=ngay]"
 # Text nodes outside links and lists: where a page prints its own date line.
 _FREE_TEXT = "//body//text()[normalize-space()][not(ancestor::a or ancestor::li or ancestor::script " \
     "or ancestor::style or ancestor::option or ancestor::title)]"
-
-
-@dataclass
-class Rules:
-    """A profile's extraction rules: selectors (CSS, or XPath when starting with `/` or `(`)."""
-
-    title: str | None = None
-    published: str | None = None
-    body: str | None = None
-    captions: str | None = None
-    author: str | None = None
-    drop: list[str] = field(default_factory=list)
-    junk: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Hints:
-    """What the crawl knows about a page before reading it."""
-
-    published: str | None = None  # the date the listing printed beside the link
-    fetched_at: datetime | None = None  # the crawl's date: the latest a year-less date can be
-
-
-@dataclass
-class Article:
-    url: str
-    portal: str | None
-    title: str | None
-    text: str
-    paragraphs: list[str]
-    captions: list[str]
-    author: str | None
-    unit: str | None
-    published: str | None
-    # Where the time came from: "page" (a date line), "metadata" (JSON-LD or meta tags), "listing"
-    # (the listing page that linked it), "lead" (day and month in the lead, year inferred), or None.
-    published_from: str | None
-    content_hash: str
-    # "profile" when the profile's body selector matched, "generic" without one, and
-    # "generic-fallback" when the profile's selectors matched nothing: the sign of a redesign.
-    extractor: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    @cached_property
-    def story(self) -> str | None:
-        """The key reposts of this story share (see :func:`archive.text.story_key`)."""
-        return story_key(self.text)
 
 
 @dataclass
@@ -403,5 +355,5 @@ def extract(
         url=url, portal=portal, title=title, text="\n".join(kept), paragraphs=kept, captions=captions,
         author=author or (clean(metadata_author) if metadata_author else None), unit=unit,
         published=isoformat(published), published_from=published_from, content_hash=digest,
-        extractor=extractor,
+        extractor=extractor, story=story_key("\n".join(kept)),
     )

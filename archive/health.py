@@ -48,3 +48,12 @@ def assess(archive: Archive, portal: str | None = None, keep: int = 5) -> list[R
                                     "the portal was probably redesigned, update its profile")
         reports.append(report)
     return reports
+
+
+def assess_archive(db: str, portal: str | None = None, keep: int = 5) -> list[Report]:
+    """`portal-archive status`: :func:`assess` over the archive file ``db``."""
+    archive = Archive(db)
+    try:
+        return assess(archive, portal, keep)
+    finally:
+        archive.close()

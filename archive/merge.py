@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive import lock
 from archive.db import ARTICLE_COLUMNS, RUN_COLUMNS, VERSION_COLUMNS, Archive, ArchiveError
 
 BATCH = 200  # articles per transaction: a merge cut short keeps what it wrote, and starts again cleanly
@@ -165,3 +166,24 @@ def merge(target: Archive, shard_path: str | Path) -> MergeResult:
         shard.close()
     return result
 
+
+
+def merge_all(into: str | Path, shards: list[str]) -> Iterator[tuple[str, MergeResult | ArchiveError]]:
+    """`portal-archive merge`: each shard into the archive ``into`` (created if missing), under its
+    write lock; yields each shard with what it gave, or the error that kept it out (the others are
+    merged all the same)."""
+    if any(Path(shard).resolve() == Path(into).resolve() for shard in shards):
+        raise ArchiveError(f"{into} is the archive merged into, not a shard")
+    lock.acquire(into)
+    try:
+        archive = Archive(into)
+        try:
+            for shard in shards:
+                try:
+                    yield shard, merge(archive, shard)
+                except ArchiveError as err:
+                    yield shard, err
+        finally:
+            archive.close()
+    finally:
+        lock.release(into)

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from archive.db import Archive, StoredPage
-from archive.extract import Hints, Rules
+from archive.db import Archive
+from archive.model import Hints, Rules, StoredPage
 from archive.workers import Extracted, extract_page, shared_pool
-from crawler.profile import load_profile, profile_names
 
 BATCH = 200
 
@@ -29,17 +28,16 @@ def _extract(job: tuple[StoredPage, Rules | None]) -> Extracted:
     return extract_page(page.raw, page.url, page.portal, rules, hints, page.content_type)
 
 
-def reextract(archive: Archive, portal: str | None = None, progress: Callable[[], None] | None = None,
-              workers: int | None = None) -> Reextracted:
-    """Extract every stored page again with the current profile and generic rules, in place."""
+def reextract(archive: Archive, rules_for: Callable[[str], Rules | None], portal: str | None = None,
+              progress: Callable[[], None] | None = None, workers: int | None = None) -> Reextracted:
+    """Extract every stored page again, in place, with ``rules_for(portal)`` (its profile's rules, or
+    None for the generic rules alone)."""
     rules: dict[str, Rules | None] = {}
 
     def jobs() -> Iterator[tuple[StoredPage, Rules | None]]:
         for page in archive.stored_pages(portal):
             if page.portal not in rules:
-                # A portal whose profile was removed keeps the generic rules; a broken profile stops here.
-                known = page.portal in profile_names()
-                rules[page.portal] = load_profile(page.portal).rules if known else None
+                rules[page.portal] = rules_for(page.portal)
             yield page, rules[page.portal]
 
     result = Reextracted()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +15,15 @@ class Install:
     db: Path
     log_dir: Path
     at: str = "01:30"  # local time of the nightly run
+
+    @classmethod
+    def here(cls, db: str, log_dir: str, at: str) -> Install:
+        """The install this command runs from: the current folder, this portal-archive, the paths given."""
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
+            raise ValueError(f"expected HH:MM, got {at!r}")
+        command = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "portal-archive" else \
+            Path(sys.executable).parent / "portal-archive"
+        return cls(Path.cwd(), command, Path(db).resolve(), Path(log_dir).resolve(), at)
 
     @property
     def crawl(self) -> str:

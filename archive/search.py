@@ -16,8 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from archive.dates import VN
 from archive.db import KEY_SHIFT
+from archive.model import VN
 from archive.text import fold
 
 # Bare terms, or "quoted phrases" kept as they are (the way Datasette's escape_fts splits a query).
@@ -183,3 +183,18 @@ def search(conn: sqlite3.Connection, query: str, *, portal: str | None = None, s
     register_functions(conn)
     rows = conn.execute(RANKED, {"q": query, "portal": portal, "since": since, "limit": limit})
     return [Hit(title, name, published, url, cut, copies) for _, title, name, published, cut, copies, url in rows]
+
+
+def search_archive(db: str, query: str, *, portal: str | None = None, since: datetime | None = None,
+                   limit: int = 20) -> list[Hit]:
+    """`portal-archive search`: :func:`search` over the archive file ``db``; a date without an offset is
+    Vietnam time."""
+    from archive.db import Archive
+
+    archive = Archive(db)
+    try:
+        start = (since if since is None or since.tzinfo else since.replace(tzinfo=VN))
+        return search(archive.db.conn, query, portal=portal, limit=limit,
+                      since=start.isoformat() if start else None)
+    finally:
+        archive.close()

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from archive.db import pack
-from archive.extract import Article, Hints, Rules, extract
+from archive.extract import extract
+from archive.model import Article, Hints, Rules
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -35,7 +36,6 @@ def extract_page(page: bytes, url: str, portal: str | None, rules: Rules | None,
                  content_type: str | None) -> Extracted:
     """:func:`archive.extract.extract`, plus the CPU work of storing its result."""
     article = extract(page, url, portal=portal, rules=rules, hints=hints, content_type=content_type)
-    article.story  # noqa: B018  (a cached property: computed here, it travels with the article)
     return Extracted(article, pack(page))
 
 

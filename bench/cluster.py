@@ -24,14 +24,14 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.samples.redis_server import local_redis  # noqa: E402
 from archive.samples.server import SampleSite  # noqa: E402
 from archive.workers import default_workers  # noqa: E402
 from bench.report import write_section  # noqa: E402
+from tests.support.redis_server import local_redis  # noqa: E402
 
 
 def portal_archive(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "archive", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+    return subprocess.Popen([sys.executable, "-m", "portal_archive", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
 

@@ -29,7 +29,7 @@ from bench.report import write_section  # noqa: E402
 def crawl(site: SampleSite, db: Path) -> float:
     started = time.monotonic()
     subprocess.run(
-        [sys.executable, "-m", "archive", "crawl", "mongcai", "--db", str(db), "--delay", "0",
+        [sys.executable, "-m", "portal_archive", "crawl", "mongcai", "--db", str(db), "--delay", "0",
          "--log-level", "WARNING", f"--origin=mongcai={site.origins['mongcai']}"],
         check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
     )

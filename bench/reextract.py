@@ -29,7 +29,7 @@ from bench.report import write_section  # noqa: E402
 
 
 def reextract(db: Path, workers: int | None) -> float:
-    command = [sys.executable, "-m", "archive", "reextract", "--db", str(db)]
+    command = [sys.executable, "-m", "portal_archive", "reextract", "--db", str(db)]
     if workers is not None:
         command += ["--workers", str(workers)]
     started = time.monotonic()

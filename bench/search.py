@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from archive.db import Archive  # noqa: E402
 from archive.samples.site import PLACES, TITLES, Pools, _load_seeds  # noqa: E402
-from archive.serve import serving  # noqa: E402
 from archive.text import story_key  # noqa: E402
 from bench.report import write_section  # noqa: E402
+from tests.support.servers import serving  # noqa: E402
 
 PORTALS = ["mongcai", "halong", "uongbi", "campha", "dongtrieu", "quangyen", "vandon", "coto", "tienyen",
            "binhlieu", "quangninh", "baoquangninh"]

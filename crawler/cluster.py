@@ -22,12 +22,14 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy_redis import defaults
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.python.failure import Failure
 
-from crawler.pipelines import stored
+from crawler.signals import stored
 from crawler.spiders.portal import PortalSpider
 
 PREFIX = "portal-archive"
@@ -45,21 +47,28 @@ def worker_key(name: str) -> str:
     return f"{PREFIX}:worker:{name}"
 
 
-# The settings a crawler needs to share its work through Redis (scrapy-redis reads them).
-def redis_settings(url: str) -> dict[str, Any]:
-    return {
-        "REDIS_URL": url,
-        # A Redis restart (a few seconds) is waited out rather than failing the crawl.
-        "REDIS_PARAMS": {**defaults.REDIS_PARAMS, "retry": Retry(ExponentialBackoff(cap=2.0, base=0.1), 30),
-                         "retry_on_error": [redis.ConnectionError, redis.TimeoutError]},
-        "SCHEDULER": "crawler.cluster.Scheduler",
-        "SCHEDULER_PERSIST": True,  # the queue outlives a worker: that is the point
-        "SCHEDULER_QUEUE_KEY": key("%(spider)s", "requests"),
-        "SCHEDULER_DUPEFILTER_KEY": key("%(spider)s", "seen"),
-        "DUPEFILTER_CLASS": defaults.SCHEDULER_DUPEFILTER_CLASS,  # scrapy-redis reads this name
-        "SCHEDULER_QUEUE_CLASS": defaults.SCHEDULER_QUEUE_CLASS,
-        "SPIDER_MIDDLEWARES": {"crawler.cluster.Acknowledge": 1000},
-    }
+class ClusterAddon:
+    """Scrapy add-on (``ADDONS`` in crawler/settings.py): with ``CLUSTER_REDIS_URL`` set, the crawl
+    shares its work through that Redis server, with the settings scrapy-redis reads; without it, the
+    crawl is a plain one-machine crawl."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        url = settings.get("CLUSTER_REDIS_URL")
+        if not url:
+            raise NotConfigured
+        settings.setdict({
+            "REDIS_URL": url,
+            # A Redis restart (a few seconds) is waited out rather than failing the crawl.
+            "REDIS_PARAMS": {**defaults.REDIS_PARAMS, "retry": Retry(ExponentialBackoff(cap=2.0, base=0.1), 30),
+                             "retry_on_error": [redis.ConnectionError, redis.TimeoutError]},
+            "SCHEDULER": "crawler.cluster.Scheduler",
+            "SCHEDULER_PERSIST": True,  # the queue outlives a worker: that is the point
+            "SCHEDULER_QUEUE_KEY": key("%(spider)s", "requests"),
+            "SCHEDULER_DUPEFILTER_KEY": key("%(spider)s", "seen"),
+            "DUPEFILTER_CLASS": defaults.SCHEDULER_DUPEFILTER_CLASS,  # scrapy-redis reads this name
+            "SCHEDULER_QUEUE_CLASS": defaults.SCHEDULER_QUEUE_CLASS,
+        }, priority="addon")
+        settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", Acknowledge, 1000)
 
 
 # Atomic moves between the seen-set, the queue (a sorted set by priority) and the in-flight set. A
@@ -222,6 +231,16 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+def connect(url: str) -> redis.Redis:
+    """The Redis server at ``url``, once it answers; ConnectionError with a one-line message if not."""
+    server = redis.Redis.from_url(url, socket_connect_timeout=5)
+    try:
+        server.ping()
+    except redis.RedisError as err:
+        raise ConnectionError(f"{url}: cannot reach Redis: {err}") from err
+    return server
 
 
 def take_lease(server: redis.Redis, portal: str, worker: str, seconds: float) -> bool:

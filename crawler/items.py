@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from archive.extract import Article
+from archive.model import Article
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Item pipelines: extract each fetched page, then store it in the archive and log the run.
+"""Item pipelines: extract each fetched page, then store it in the archive.
 
 Extraction runs in worker processes (EXTRACT_WORKERS, default one per core) while the crawl goes on
 fetching; the archive is written in batches of ARCHIVE_BATCH_SIZE articles, one transaction each, at
@@ -10,27 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from concurrent.futures import Future
 
-from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
-from archive import lock
 from archive.dates import parse_iso
 from archive.db import Archive
-from archive.extract import Hints
+from archive.model import Hints
 from archive.workers import WorkerPool, extract_page, shared_pool
 from crawler.items import Checked, FetchedPage
-
-T = TypeVar("T")
-_WRITER = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
+from crawler.signals import stored
+from crawler.store import Store
 
 
 class ExtractPipeline:
@@ -77,57 +71,28 @@ class ExtractPipeline:
 
 
 UNWRITABLE = "archive_unwritable"  # why a crawl stops when the disk is full or the file read-only
-stored = object()  # signal: a batch of items (``items``) is committed to the archive
-
-
-def run_status(stats: dict, reason: str) -> str:
-    """finished: every page the walk needed came; only such a run lets the next one stop early."""
-    if not stats.get("response_received_count") or stats.get("archive/unwritable"):  # set with UNWRITABLE
-        return "failed"
-    if reason != "finished":
-        return "interrupted"
-    if stats.get("discovery/failed") or stats.get("articles/failed"):
-        return "partial"
-    return "finished"
 
 
 class ArchivePipeline:
-    """Upserts articles into the SQLite archive named by ARCHIVE_DB, and records the run.
-
-    Every archive call runs on the process's writer thread: SQLite indexes and commits a batch without
-    holding the GIL, so the crawl goes on fetching and extracting meanwhile. The thread is shared by the
-    crawls of one process (one per portal), so that their transactions never meet. A crawl has one
-    batch at a time on it; the next waits for it, which keeps memory bounded when the disk is slow."""
+    """Upserts articles into the SQLite archive named by ARCHIVE_DB, in batches, on the crawl's
+    :class:`~crawler.store.Store`. A crawl has one batch at a time on the writer thread; the next waits
+    for it, which keeps memory bounded when the disk is slow."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.db = crawler.settings.get("ARCHIVE_DB")
+        self.store = Store.of(crawler)
         self.batch_size = crawler.settings.getint("ARCHIVE_BATCH_SIZE", 100)
-        self.archive: Archive | None = None
-        self.run_id: int | None = None
         self.pending: list[FetchedPage | Checked] = []
-        self.writer = _WRITER
         self.writing: tuple[list[FetchedPage | Checked], Future[list[str | None]]] | None = None
         self.timer = task.LoopingCall(self.flush)
         self.seconds = crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 5.0)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         return cls(crawler)
 
-    def _call(self, function: Callable[..., T], *args: Any) -> T:
-        """``function(*args)`` on the writer thread, waited for."""
-        return self.writer.submit(function, *args).result()
-
     def open_spider(self) -> None:
-        lock.acquire(self.db)
-        spider = self.crawler.spider
-        self.archive = archive = self._call(Archive, self.db)
-        profile = spider.profile
-        self._call(archive.upsert_portal, profile.name, profile.title, spider.canonical_base, profile.origin)
-        self.run_id = self._call(
-            archive.start_run, profile.name, spider.full, os.getpid(), self.crawler.settings.get("LOG_FILE"))
         self.timer.start(self.seconds, now=False)
 
     def process_item(self, item: FetchedPage | Checked) -> FetchedPage | Checked:
@@ -151,18 +116,18 @@ class ArchivePipeline:
 
         if not self._written(wait=True):
             return False
-        if self.pending and self.archive is not None:
+        if self.pending:
             batch, self.pending = self.pending, []
-            future = self.writer.submit(self._write, batch)
+            future = self.store.submit(lambda archive: self._write(archive, batch))
             self.writing = batch, future
             future.add_done_callback(lambda _: reactor.callFromThread(self._written, wait=False))
         return True
 
-    def _write(self, batch: list[FetchedPage | Checked]) -> list[str | None]:
+    @staticmethod
+    def _write(archive: Archive, batch: list[FetchedPage | Checked]) -> list[str | None]:
         """On the writer thread: the batch in one transaction, rolled back whole if it fails."""
-        assert self.archive
-        with self.archive.db.atomic():
-            return [self._store(item) for item in batch]
+        with archive.db.atomic():
+            return [_store(archive, item) for item in batch]
 
     def _written(self, wait: bool) -> bool:
         """Count the batch the writer was given, once it is done (``wait``: until it is); False when
@@ -183,20 +148,6 @@ class ArchivePipeline:
         self.crawler.signals.send_catch_log(stored, items=batch)
         return True
 
-    def _store(self, item: FetchedPage | Checked) -> str | None:
-        """Write one item; returns what happened to it (for the stats), None when nothing did."""
-        assert self.archive
-        if isinstance(item, Checked):
-            if item.status == 304:
-                self.archive.not_modified(item.url)
-                return "not_modified"
-            return "gone" if self.archive.mark_gone(item.url, item.status) else None
-        assert item.article
-        return self.archive.save(
-            item.article, item.body, packed=item.packed, status=item.status, content_type=item.content_type,
-            listing_date=item.listing_date, etag=item.etag, last_modified=item.last_modified,
-        )
-
     def stop_timer(self) -> None:
         if self.timer.running:
             self.timer.stop()
@@ -207,24 +158,20 @@ class ArchivePipeline:
         if self._submit():
             self._written(wait=True)
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        if not self.archive:
-            return
-        stats = self.crawler.stats.get_stats()
-        counts = {
-            "pages": stats.get("response_received_count", 0),
-            **{k: stats.get(f"archive/{k}", 0) for k in ("new", "changed", "unchanged", "not_modified", "gone")},
-            "errors": stats.get("log_count/ERROR", 0),
-            "links_seen": stats.get("discovery/links", 0),
-            "fallbacks": stats.get("extract/generic-fallback", 0),
-        }
-        try:
-            self._call(self.archive.finish_run, self.run_id, run_status(stats, reason), counts)
-        except sqlite3.OperationalError as err:
-            spider.logger.error("%s: cannot record the run: %s", self.db, err)
-        self._call(self.archive.close)
-        self.archive = None
-        lock.release(self.db)
+
+
+def _store(archive: Archive, item: FetchedPage | Checked) -> str | None:
+    """Write one item; returns what happened to it (for the stats), None when nothing did."""
+    if isinstance(item, Checked):
+        if item.status == 304:
+            archive.not_modified(item.url)
+            return "not_modified"
+        return "gone" if archive.mark_gone(item.url, item.status) else None
+    assert item.article
+    return archive.save(
+        item.article, item.body, packed=item.packed, status=item.status, content_type=item.content_type,
+        listing_date=item.listing_date, etag=item.etag, last_modified=item.last_modified,
+    )
 
 
 class CheckPipeline:

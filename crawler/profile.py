@@ -17,7 +17,7 @@ import yaml
 from cssselect import SelectorError
 from parsel.csstranslator import HTMLTranslator
 
-from archive.extract import Rules
+from archive.model import Rules
 
 # The shipped profiles; PORTAL_ARCHIVE_PROFILES names another folder of them (e.g. a user's own).
 PROFILE_DIR = Path(os.environ.get("PORTAL_ARCHIVE_PROFILES") or str(resources.files("crawler").joinpath("profiles")))
@@ -204,3 +204,9 @@ def profile_for_url(url: str, directory: Path = PROFILE_DIR) -> Profile | None:
         if profile.host.removeprefix("www.") == host:
             return profile
     return None
+
+
+def rules_for(name: str, directory: Path = PROFILE_DIR) -> Rules | None:
+    """The extraction rules of portal ``name``; None (the generic rules alone) for a portal whose profile
+    was removed. A broken profile raises ProfileError."""
+    return load_profile(name, directory).rules if name in profile_names(directory) else None

@@ -1,15 +1,23 @@
-"""Run the portal spider for several portals in one process, as `portal-archive crawl` does."""
+"""Run the portal spider for several portals in one process, as `portal-archive crawl` and `check` do."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
+from twisted.python.failure import Failure
 
-from archive import lock
-from crawler.pipelines import run_status
+from archive.db import Archive
+from archive.lock import ArchiveLockedError
+from archive.model import VN
+from crawler.extensions.runrecord import run_status
+from crawler.profile import load_profile
 from crawler.spiders.portal import PortalSpider
 
 
@@ -55,17 +63,84 @@ def run_crawl(
 ) -> list[PortalResult]:
     """Crawl the portals (concurrently, each at its own polite pace) into the archive ``db``.
 
-    Raises archive.lock.ArchiveLockedError before fetching anything if another crawl writes ``db``.
+    Raises archive.lock.ArchiveLockedError, before anything is fetched, if another process writes ``db``.
     """
-    lock.acquire(db)
-    try:
-        process = CrawlerProcess(project_settings({"ARCHIVE_DB": db, **(overrides or {})}))
-        crawlers = []
-        for portal in portals:
-            crawler = process.create_crawler(PortalSpider)
-            crawlers.append((portal, crawler))
-            process.crawl(crawler, portal=portal, origin=(origins or {}).get(portal), **(spider_args or {}))
-        process.start()
-    finally:
-        lock.release(db)
+    process = CrawlerProcess(project_settings({"ARCHIVE_DB": db, **(overrides or {})}))
+    crawlers, locked = [], []
+
+    def refused(failure: Failure) -> None:
+        if failure.check(ArchiveLockedError):
+            locked.append(failure.value)
+            return None
+        return failure
+
+    for portal in portals:
+        crawler = process.create_crawler(PortalSpider)
+        crawlers.append((portal, crawler))
+        process.crawl(crawler, portal=portal, origin=(origins or {}).get(portal), **(spider_args or {})
+                      ).addErrback(refused)
+    process.start()
+    if locked:
+        raise locked[0]
     return [PortalResult.from_crawler(portal, crawler) for portal, crawler in crawlers]
+
+
+def pace(delay: float | None = None, timeout: float | None = None, workers: int | None = None) -> dict[str, Any]:
+    """Settings for a pace other than the profiles' (``None``: as the profiles and settings say)."""
+    settings: dict[str, Any] = {}
+    if delay is not None:
+        settings.update(DOWNLOAD_DELAY=delay, AUTOTHROTTLE_ENABLED=delay > 0)
+    if timeout is not None:
+        settings["DOWNLOAD_TIMEOUT"] = timeout
+    if workers is not None:
+        settings["EXTRACT_WORKERS"] = workers
+    return settings
+
+
+def logging(level: str = "INFO", log_dir: str | None = None) -> dict[str, Any]:
+    """Settings for the log: its level, and a new file in ``log_dir`` for this run."""
+    settings: dict[str, Any] = {"LOG_LEVEL": level.upper()}
+    if log_dir:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        settings["LOG_FILE"] = str(Path(log_dir) / f"crawl-{stamp}-{os.getpid()}.log")
+    return settings
+
+
+def check_portals(names: list[str]) -> None:
+    """ProfileError now, before anything is fetched or written, for a portal that cannot be crawled."""
+    for name in names:
+        load_profile(name)
+
+
+def crawl(portals: list[str], db: str, origins: dict[str, str], settings: dict[str, Any], full: bool = False,
+          since: datetime | None = None, now: datetime | None = None) -> list[PortalResult]:
+    """`portal-archive crawl`: the portals into ``db``, every problem with the input found first."""
+    check_portals(portals)
+    archive = Archive(db)  # one clear line, before any fetch, if the file cannot be used
+    try:
+        archive.check_writable()
+    finally:
+        archive.close()
+    spider_args = {
+        "full": full,
+        "since": _vn(since).isoformat() if since else None,
+        "now": _vn(now).isoformat() if now else None,
+    }
+    return run_crawl(portals, db, origins, settings, spider_args)
+
+
+def _vn(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=VN)
+
+
+def check(portal: str, origin: str | None, limit: int) -> PortalResult:
+    """`portal-archive check`: fetch a few pages of the portal and print what would be archived
+    (crawler.pipelines.CheckPipeline), into a scratch archive that is thrown away."""
+    origins = {portal: origin} if origin else {}
+    check_portals([portal])
+    with tempfile.TemporaryDirectory() as scratch:
+        return run_crawl([portal], str(Path(scratch) / "check.db"), origins, {
+            "ITEM_PIPELINES": {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.CheckPipeline": 800},
+            "CLOSESPIDER_ITEMCOUNT": limit, "LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        })[0]

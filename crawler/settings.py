@@ -42,7 +42,14 @@ REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
-EXTENSIONS = {"crawler.progress.ProgressLine": 500}
+EXTENSIONS = {
+    "crawler.extensions.archivelock.ArchiveLock": 0,  # first: a crawl that cannot have the archive stops here
+    "crawler.extensions.runrecord.RunRecord": 100,
+    "crawler.extensions.progress.ProgressLine": 500,
+}
+# Cluster mode (crawler/cluster.py) when CLUSTER_REDIS_URL names the Redis server the workers share.
+ADDONS = {"crawler.cluster.ClusterAddon": 0}
+CLUSTER_REDIS_URL = None
 PROGRESS_LINE = False  # `portal-archive crawl` turns it on when writing to a terminal
 
 ITEM_PIPELINES = {

@@ -23,9 +23,9 @@ from scrapy.utils.reactor import install_reactor
 from twisted.internet import task
 from twisted.python.failure import Failure
 
-from archive import lock
+from archive.lock import ArchiveLockedError
 from crawler import cluster
-from crawler.pipelines import run_status
+from crawler.extensions.runrecord import run_status
 from crawler.runner import project_settings
 
 logger = logging.getLogger(__name__)
@@ -46,13 +46,28 @@ class Worker:
     losing: set[str] = field(default_factory=set, init=False)  # active, but stopping: their lease ran out
     done: int = field(default=0, init=False)
 
+    @classmethod
+    def ready(cls, redis_url: str, shard: str, name: str | None = None, **options: Any) -> Worker:
+        """A worker whose Redis answers and whose shard can be used, or a one-line error now
+        (ConnectionError, ArchiveError, ArchiveLockedError)."""
+        from archive.db import Archive
+        from archive.lock import holder
+
+        cluster.connect(redis_url)
+        if (pid := holder(shard)) is not None:
+            raise ArchiveLockedError(f"{shard}: another process is writing this shard (pid {pid}); try again later")
+        Archive(shard).close()
+        worker = cls(redis_url, shard, **options)
+        if name:
+            worker.name = name
+        return worker
+
     def run(self) -> None:
         """Work until stopped (or, with ``until_idle``, until nothing is left to crawl)."""
         self.server = redis.Redis.from_url(self.redis_url)
-        lock.acquire(self.shard)
         try:
-            settings = project_settings(
-                {"ARCHIVE_DB": self.shard, **cluster.redis_settings(self.redis_url), **self.overrides})
+            settings = project_settings({"ARCHIVE_DB": self.shard, "CLUSTER_REDIS_URL": self.redis_url,
+                                         **self.overrides})
             self.process = CrawlerProcess(settings)
             # The ticker needs the reactor before the first crawler would install it.
             install_reactor(settings["TWISTED_REACTOR"], settings["ASYNCIO_EVENT_LOOP"])
@@ -61,7 +76,6 @@ class Worker:
             self.process.start(stop_after_crawl=False)
         finally:
             self.server.delete(cluster.worker_key(self.name))
-            lock.release(self.shard)
 
     def tick(self) -> None:
         try:
@@ -99,6 +113,12 @@ class Worker:
     def finished(self, result: Any, portal: str, crawler: Crawler) -> None:
         self.active.pop(portal, None)
         self.losing.discard(portal)
+        if isinstance(result, Failure) and result.check(ArchiveLockedError):
+            # Another process writes this worker's shard: the portal is left to the other workers.
+            logger.error("%s", result.getErrorMessage())
+            cluster.release_lease(self.server, portal, self.name)
+            self.stop()
+            return
         if isinstance(result, Failure):  # it could not even start (a profile gone bad): logged and skipped
             logger.error("crawl of %s failed: %s", portal, result.getErrorMessage())
             self.finish(portal, "failed", result.getErrorMessage())

@@ -19,7 +19,7 @@ def cli(*args: str, check: bool = True, timeout: float = 300, env: dict[str, str
         ) -> subprocess.CompletedProcess[str]:
     """Run `portal-archive ARGS` in a fresh process, as a user would."""
     result = subprocess.run(
-        [sys.executable, "-m", "archive", *args], capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "portal_archive", *args], capture_output=True, text=True, timeout=timeout,
         cwd=ROOT, env=env,
     )
     if check and result.returncode != 0:

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import redis
 
-from archive.samples.redis_server import local_redis
 from archive.samples.server import SampleSite
-from archive.serve import free_port
 from crawler import cluster
 from crawler.profile import load_profile
 from tests.conftest import ROOT, cli, rows
+from tests.support.redis_server import local_redis
+from tests.support.servers import free_port
 
 WORKERS = 3
 
@@ -36,7 +36,7 @@ def start_worker(redis_url: str, shard: Path, name: str, lease: int = 3, delay: 
     is short, so that a dead worker's portal is taken over quickly; the delay makes a crawl last long
     enough to be caught mid-way."""
     return subprocess.Popen(
-        [sys.executable, "-m", "archive", "cluster", "work", "--redis", redis_url, "--shard", str(shard),
+        [sys.executable, "-m", "portal_archive", "cluster", "work", "--redis", redis_url, "--shard", str(shard),
          "--name", name, "--portals-at-once", "1", "--lease", str(lease), "--delay", str(delay), "--until-idle",
          "--workers", "1"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(f"{shard}.log", "w"), start_new_session=True,
@@ -152,3 +152,22 @@ def test_a_portal_that_cannot_be_crawled_is_logged_and_skipped(redis_url: str, t
     assert "nosuchportal" in Path(f"{tmp_path / 'worker.db'}.log").read_text()
     done = cluster.status(server)["portals"]["nosuchportal"]
     assert done["state"] == "done" and done["status"] == "failed" and "nosuchportal" in done["error"]
+
+
+def test_cluster_mode_is_switched_on_by_one_setting() -> None:
+    from scrapy.crawler import Crawler
+
+    from crawler.runner import project_settings
+    from crawler.spiders.portal import PortalSpider
+
+    def effective(overrides: dict) -> dict:
+        crawler = Crawler(PortalSpider, project_settings(overrides))
+        crawler._apply_settings()  # what Crawler.crawl does first: the add-ons update the settings
+        return {"scheduler": crawler.settings.get("SCHEDULER"),
+                "middleware": "crawler.cluster.Acknowledge" in crawler.settings.getdict("SPIDER_MIDDLEWARES")
+                or cluster.Acknowledge in crawler.settings.getdict("SPIDER_MIDDLEWARES")}
+
+    plain = effective({})
+    assert plain["scheduler"] != "crawler.cluster.Scheduler" and not plain["middleware"]
+    shared = effective({"CLUSTER_REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert shared == {"scheduler": "crawler.cluster.Scheduler", "middleware": True}

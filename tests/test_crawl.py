@@ -28,7 +28,7 @@ def archived(crawled: Path) -> dict[str, dict]:
 
 def test_every_expected_article_is_archived_once(sample_site: SampleSite, archived: dict) -> None:
     expected = sample_site.expected()
-    assert len(expected) == 3 * 30 + 5
+    assert expected and len({e["url"] for e in expected}) == len(expected)
     assert sorted(archived) == sorted(e["url"] for e in expected)
 
 
@@ -90,7 +90,7 @@ def test_raw_html_is_kept_compressed(crawled: Path) -> None:
 
 def test_portals_table_names_each_portal(crawled: Path, sample_site: SampleSite) -> None:
     portals = {r["name"]: dict(r) for r in rows(crawled, "select * from portals")}
-    assert set(portals) == {"mongcai", "quangninh", "baoquangninh"}
+    assert set(portals) == set(sample_site.origins)
     assert portals["mongcai"]["base_url"] == "https://mongcai.gov.vn"
     assert portals["mongcai"]["crawled_from"] == sample_site.origins["mongcai"]
 
@@ -117,7 +117,7 @@ def test_scrapy_crawl_command_works_from_the_project(sample_site: SampleSite, tm
         check=True, cwd=Path(__file__).resolve().parent.parent, timeout=300,
     )
     count = rows(db, "select count(*) from articles where portal = 'baoquangninh'")[0][0]
-    assert count == 31
+    assert count == sum(e["portal"] == "baoquangninh" for e in sample_site.expected())
 
 
 def test_reextract_rewrites_rows_from_the_stored_pages(crawled: Path, tmp_path: Path) -> None:
@@ -131,8 +131,9 @@ def test_reextract_rewrites_rows_from_the_stored_pages(crawled: Path, tmp_path: 
         conn.execute("update articles set text = text || char(10) || 'Loading...', captions = '[]', "
                      "author = null")
     conn.close()
+    mongcai = sum(row["portal"] == "mongcai" for row in rows(db, "select portal from articles"))
     result = cli("reextract", "--db", str(db), "--portal", "mongcai")
-    assert "33 articles re-extracted, 33 changed" in result.stdout
+    assert f"{mongcai} articles re-extracted, {mongcai} changed" in result.stdout
     assert "Re-extracting" in result.stderr  # the progress bar
     after = {r["url"]: dict(r) for r in rows(db, "select url, portal, title, text, captions, author from articles")}
     for url, row in after.items():
@@ -141,7 +142,7 @@ def test_reextract_rewrites_rows_from_the_stored_pages(crawled: Path, tmp_path: 
         else:
             assert row["text"].endswith("Loading...") and row["author"] is None
     again = cli("reextract", "--db", str(db))
-    assert "95 articles re-extracted, 62 changed" in again.stdout
+    assert f"{len(after)} articles re-extracted, {len(after) - mongcai} changed" in again.stdout
 
 
 def test_no_delay_still_keeps_each_portals_concurrency(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from archive.db import Archive
 from archive.search import search
+from archive.text import story_key
 from bench.extraction_quality import load_cases
 from tests.conftest import rows
 
@@ -19,7 +20,7 @@ def article(url: str, published: str, text: str | None = None):
     from archive.extract import extract
 
     base = extract(CASE.html, url)
-    return replace(base, url=url, published=published, text=text or base.text,
+    return replace(base, url=url, published=published, text=text or base.text, story=story_key(text or base.text),
                    content_hash=f"{url}{published}{text}")
 
 
@@ -56,7 +57,8 @@ def test_reposts_point_at_the_first_publication_and_are_indexed_once(tmp_path: P
     assert [(h.url, h.copies) for h in hits] == [(first.url, 1)]
     fts_ok(archive)
     # The original is edited into a different story: the repost stands alone again.
-    archive.save(replace(first, text=first.text + "\nĐoạn mới.", content_hash="edited"), CASE.html)
+    edited = first.text + "\nĐoạn mới."
+    archive.save(replace(first, text=edited, story=story_key(edited), content_hash="edited"), CASE.html)
     links = dict(archive.db.execute("select url, copy_of from articles").fetchall())
     assert links == {first.url: None, later.url: None}
     assert {h.url for h in search(archive.db.conn, "dang uy mong cai")} == {first.url, later.url}

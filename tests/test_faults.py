@@ -6,15 +6,15 @@ import json
 
 import pytest
 
-from archive.samples.faults import FAULTS, SURVIVABLE, TRACKED, FaultyCity
 from archive.samples.server import SampleSite
 from tests.conftest import cli, rows
+from tests.support.faults import FAULTS, SURVIVABLE, TRACKED, FaultyCity
 
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory: pytest.TempPathFactory):
     db = tmp_path_factory.mktemp("faults") / "archive.db"
-    with SampleSite(count=20, faults=True) as site:
+    with SampleSite(count=20, families={"mongcai": FaultyCity}) as site:
         args = ["crawl", "mongcai", "--db", str(db), "--delay", "0", "--timeout", "2", "--log-level", "INFO",
                 f"--origin=mongcai={site.origins['mongcai']}", "--json"]
         first = cli(*args)

@@ -155,7 +155,7 @@ def test_a_second_concurrent_crawl_is_refused(site: SampleSite, tmp_path: Path) 
 def test_a_killed_crawl_resumes_without_losing_or_duplicating(tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     with SampleSite(count=150) as site:
-        args = [sys.executable, "-m", "archive", *crawl_args(site, db)]
+        args = [sys.executable, "-m", "portal_archive", *crawl_args(site, db)]
         args[args.index("0")] = "0.01"  # --delay: slow enough to be caught mid-way
         at_kill = []
         for threshold in (40, 160, 300):
@@ -203,7 +203,7 @@ def test_status_flags_broken_portals(site: SampleSite, tmp_path: Path) -> None:
     mongcai = next(r for r in json.loads(report.stdout) if r["portal"] == "mongcai")
     assert any("no article link" in flag for flag in mongcai["flags"])
     # A dead portal: the run failed outright, and status exits non-zero.
-    from archive.serve import free_port
+    from tests.support.servers import free_port
 
     cli("crawl", "quangninh", "--db", str(db), "--delay", "0", "--log-level", "ERROR",
         f"--origin=quangninh=http://127.0.0.1:{free_port()}", check=False)
@@ -218,7 +218,7 @@ def test_twenty_kills_at_random_moments_lose_nothing(tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     chance = random.Random(7)
     with SampleSite(count=60) as site:
-        args = [sys.executable, "-m", "archive", *crawl_args(site, db)]
+        args = [sys.executable, "-m", "portal_archive", *crawl_args(site, db)]
         args[args.index("0")] = "0.01"
         kills = 0
         while kills < 20:

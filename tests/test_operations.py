@@ -84,7 +84,7 @@ def test_unattended_runs_log_to_a_file_and_print_json(sample_site: SampleSite, t
 
 def test_interactive_runs_show_a_live_progress_line(sample_site: SampleSite, tmp_path: Path) -> None:
     leader, follower = pty.openpty()
-    args = [sys.executable, "-m", "archive", *crawl_args(sample_site, tmp_path / "a.db", "mongcai")]
+    args = [sys.executable, "-m", "portal_archive", *crawl_args(sample_site, tmp_path / "a.db", "mongcai")]
     args[args.index("0")] = "0.05"  # slow enough for the line to refresh
     process = subprocess.run(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=follower, timeout=300)
     os.close(follower)

@@ -121,7 +121,7 @@ def test_a_crawl_killed_with_sigkill_leaves_no_extraction_worker_behind(tmp_path
     with SampleSite(count=300) as site:
         args = [*crawl_args(site, tmp_path / "a.db", "mongcai"), "--workers", "2"]
         args[args.index("0")] = "0.01"  # --delay: still crawling when killed
-        crawl = subprocess.Popen([sys.executable, "-m", "archive", *args], cwd=ROOT,
+        crawl = subprocess.Popen([sys.executable, "-m", "portal_archive", *args], cwd=ROOT,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while len(workers := descendants(crawl.pid)) < 3:  # the forkserver and its two workers

@@ -116,14 +116,12 @@ class RunningTwin:
 class SampleSite:
     """The running twins; use as a context manager so the ports are always released."""
 
-    def __init__(self, count: int = 30, port: int = 0, faults: bool = False, latency: float = 0.0) -> None:
-        """``latency``: seconds every answer takes, so that requests overlap as on a real server."""
+    def __init__(self, count: int = 30, port: int = 0, latency: float = 0.0,
+                 families: dict[str, type[Family]] | None = None) -> None:
+        """``latency``: seconds every answer takes, so that requests overlap as on a real server;
+        ``families``: another way of rendering some twins (tests/support/faults.py's misbehaving portal)."""
         self.twins: dict[str, PortalTwin] = make_twins(count)
-        self.families = dict(FAMILIES)
-        if faults:  # the city portal misbehaves in every way archive/samples/faults.py lists
-            from archive.samples.faults import FaultyCity
-
-            self.families["mongcai"] = FaultyCity
+        self.families = {**FAMILIES, **(families or {})}
         self.running: dict[str, RunningTwin] = {}
         self._port = port
         self.latency = latency
@@ -165,3 +163,12 @@ class SampleSite:
             for name, running in self.running.items()
             for article in self.twins[name].articles()
         ]
+
+
+def serve_until_interrupted() -> None:
+    """Block until Ctrl-C, while the twins serve on their threads."""
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass

@@ -23,12 +23,13 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from archive.dates import parse_date, parse_iso
-from archive.db import Archive, Known
+from archive.model import Known
 from archive.urls import canonical
 from archive.workers import WorkerPool, shared_pool
 from crawler.items import Checked, FetchedPage
 from crawler.listing import read_listing
 from crawler.profile import Profile, load_profile
+from crawler.store import Store
 
 RECHECK_STATUSES = [304, 404, 410]
 # With no delay, Scrapy's downloader (asyncio reactor) starts every queued request of a portal at
@@ -79,12 +80,9 @@ class PortalSpider(scrapy.Spider):
 
     # Start ----------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        archive = Archive(self.settings.get("ARCHIVE_DB"))
-        try:
-            self.known = archive.known(self.profile.name)
-            complete = None if self.full else archive.complete_through(self.profile.name)
-        finally:
-            archive.close()
+        store, name = Store.of(self.crawler), self.profile.name
+        self.known = store.call(lambda archive: archive.known(name))
+        complete = None if self.full else store.call(lambda archive: archive.complete_through(name))
         self.complete_through = datetime.fromisoformat(complete) if complete else None
         for url, known in self.known.items():
             if self._due(known):

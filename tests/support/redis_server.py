@@ -10,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-from archive.serve import child_server, free_port
+from tests.support.servers import child_server, free_port
 
 
 @contextmanager
