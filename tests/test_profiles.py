@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from archive.samples.families import FAMILIES
 from crawler.profile import ProfileError, load_profile, load_profile_file, profile_for_url, profile_names
 
 
 def test_every_shipped_profile_loads() -> None:
-    assert profile_names() == ["baoquangninh", "mongcai", "quangninh"]
+    assert profile_names() == sorted(FAMILIES)  # one shipped profile per sample twin
     for name in profile_names():
         profile = load_profile(name)
         assert profile.base_url.startswith("https://")
@@ -56,5 +57,5 @@ def test_broken_profiles_name_file_field_and_problem(tmp_path: Path, text: str, 
 
 
 def test_unknown_portal_lists_the_known_ones() -> None:
-    with pytest.raises(ProfileError, match=r"unknown portal 'nowhere'.*known: baoquangninh, mongcai"):
+    with pytest.raises(ProfileError, match=r"unknown portal 'nowhere'.*known: baoquangninh, halong, mongcai"):
         load_profile("nowhere")

@@ -120,14 +120,19 @@ class Family:
         chunk = ids[(page - 1) * self.page_size : page * self.page_size]
         items = [self._item(self.twin.article(i)) for i in chunk]
         html = _ENV.get_template(f"{self.template}/listing.html").render(
-            items=items, page=page, pages=pager(page, pages), href=self.listing_path
+            items=items, page=page, pages=pager(page, pages), href=self.listing_path, place=self.place
         )
         return _text(200, html)
 
     def render_article(self, article: SampleArticle) -> str:
         at = self.twin.position(article.id) or 0
         related = [self._item(self.twin.article(i)) for _, i, _ in self.twin.timeline[at + 1 : at + 6]]
-        return render_article(self.template, article, related)
+        return render_article(self.template, article, related, place=self.place)
+
+    @property
+    def place(self) -> str | None:
+        """The city or province the portal is of, as its pages name it (None: the template's own)."""
+        return PLACES.get(self.twin.name)
 
     def robots(self, origin: str) -> str:
         return f"User-agent: *\nDisallow: /admin/\n\nSitemap: {origin}/sitemap.xml\n"
@@ -168,7 +173,7 @@ class Family:
         return self.article_path(seed or self.twin.article(article_id))
 
 
-def render_article(layout: str, article: SampleArticle, related: list[dict]) -> str:
+def render_article(layout: str, article: SampleArticle, related: list[dict], place: str | None = None) -> str:
     """An article page in one of the layouts under templates/ (a family's, or legacy/modern)."""
     jsonld = json.dumps(
         {
@@ -180,6 +185,7 @@ def render_article(layout: str, article: SampleArticle, related: list[dict]) -> 
     ).replace("</", "<\\/")
     return _ENV.get_template(f"{layout}/article.html").render(
         article=article, related=related, weekday=WEEKDAYS[article.published.weekday()], jsonld=jsonld,
+        **({"place": place} if place else {}),
     )
 
 
@@ -249,4 +255,8 @@ class Newspaper(Family):
         return int(match.group(1)) if match and int(match.group(1)) >= 1 else None
 
 
-FAMILIES: dict[str, type[Family]] = {"mongcai": CityCMS, "quangninh": SharePoint, "baoquangninh": Newspaper}
+PLACES = {"mongcai": "Móng Cái", "halong": "Hạ Long"}
+# The twins and their families: halong.gov.vn runs the same city CMS as mongcai.gov.vn.
+FAMILIES: dict[str, type[Family]] = {
+    "mongcai": CityCMS, "quangninh": SharePoint, "baoquangninh": Newspaper, "halong": CityCMS,
+}

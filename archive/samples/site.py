@@ -265,6 +265,7 @@ def make_twins(count: int) -> dict[str, PortalTwin]:
         "quangninh": PortalTwin("quangninh", None, [], pools, count, reposts_from="mongcai",
                                 repost_unit=mongcai_unit),
         "baoquangninh": PortalTwin("baoquangninh", None, [], pools, count),
+        "halong": PortalTwin("halong", "Trung tâm TT&VH Hạ Long", [], pools, count),
     }
     for twin in twins.values():
         twin.seeds = [s for s in seeds if s["portal"] == twin.name]

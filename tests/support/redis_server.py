@@ -20,7 +20,7 @@ def local_redis(port: int = 0, data: Path | None = None, wait: float = 10) -> It
     on it: a restart loses nothing, as with a production Redis."""
     binary = shutil.which("redis-server")
     if binary is None:
-        raise RuntimeError("redis-server not found: install Debian's redis-server package")
+        raise RuntimeError("redis-server not found: run `make test-deps` (Debian's redis-server package)")
     port = port or free_port()
     url = f"redis://127.0.0.1:{port}/0"
 
