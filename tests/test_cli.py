@@ -70,15 +70,15 @@ def test_search_finds_the_same_articles_with_or_without_accents_and_filters(craw
     def hits(*args: str) -> list[dict]:
         return [json.loads(line) for line in cli("search", *args, "--db", str(crawled), "--json").stdout.splitlines()]
 
-    plain, accented = hits("dang uy", "--limit", "100"), hits("Đảng ủy", "--limit", "100")
+    plain, accented = hits("dang uy", "--limit", "10000"), hits("Đảng ủy", "--limit", "10000")
     assert plain and [h["url"] for h in plain] == [h["url"] for h in accented]
     assert all("<mark>" in h["snippet"] for h in plain)
     stored = {r["url"]: r for r in rows(crawled, "select url, portal, published, copy_of from articles")}
     assert all(stored[h["url"]]["copy_of"] is None for h in plain)  # one hit per story
-    quangninh = hits("dang uy", "--portal", "quangninh", "--limit", "100")
+    quangninh = hits("dang uy", "--portal", "quangninh", "--limit", "10000")
     assert quangninh and {h["portal"] for h in quangninh} == {"quangninh"}
     assert {h["url"] for h in quangninh} == {h["url"] for h in plain if h["portal"] == "quangninh"}
-    recent = hits("dang uy", "--since", "2025-06-01", "--limit", "100")
+    recent = hits("dang uy", "--since", "2025-06-01", "--limit", "10000")
     assert recent and all(h["published"] >= "2025-06-01" for h in recent)
     assert {h["url"] for h in recent} == {h["url"] for h in plain if (h["published"] or "") >= "2025-06-01"}
     assert len(hits("dang uy", "--limit", "3")) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -155,19 +156,20 @@ def test_a_portal_that_cannot_be_crawled_is_logged_and_skipped(redis_url: str, t
 
 
 def test_cluster_mode_is_switched_on_by_one_setting() -> None:
-    from scrapy.crawler import Crawler
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.conf import build_component_list
+    from scrapy.utils.misc import load_object
 
     from crawler.runner import project_settings
-    from crawler.spiders.portal import PortalSpider
 
-    def effective(overrides: dict) -> dict:
-        crawler = Crawler(PortalSpider, project_settings(overrides))
-        crawler._apply_settings()  # what Crawler.crawl does first: the add-ons update the settings
-        return {"scheduler": crawler.settings.get("SCHEDULER"),
-                "middleware": "crawler.cluster.Acknowledge" in crawler.settings.getdict("SPIDER_MIDDLEWARES")
-                or cluster.Acknowledge in crawler.settings.getdict("SPIDER_MIDDLEWARES")}
+    def effective(overrides: dict) -> tuple[str, bool]:
+        """The settings once the project's add-ons have run, as Scrapy's AddonManager runs them."""
+        settings = project_settings(overrides)
+        for path in build_component_list(settings["ADDONS"]):
+            with contextlib.suppress(NotConfigured):  # the add-on stays out
+                load_object(path)().update_settings(settings)
+        middlewares = {load_object(m) if isinstance(m, str) else m for m in settings.getdict("SPIDER_MIDDLEWARES")}
+        return settings.get("SCHEDULER"), cluster.Acknowledge in middlewares
 
-    plain = effective({})
-    assert plain["scheduler"] != "crawler.cluster.Scheduler" and not plain["middleware"]
-    shared = effective({"CLUSTER_REDIS_URL": "redis://127.0.0.1:1/0"})
-    assert shared == {"scheduler": "crawler.cluster.Scheduler", "middleware": True}
+    assert effective({}) == ("scrapy.core.scheduler.Scheduler", False)
+    assert effective({"CLUSTER_REDIS_URL": "redis://127.0.0.1:1/0"}) == ("crawler.cluster.Scheduler", True)

@@ -70,6 +70,7 @@ def test_nightly_runs_fetch_only_what_is_new(site: SampleSite, tmp_path: Path) -
     db = tmp_path / "archive.db"
     cli(*crawl_args(site, db))
     assert sorted(stored(db)) == sorted(e["url"] for e in site.expected())
+    first_night = sum(e["portal"] == "mongcai" for e in site.expected())
 
     # Between two nights each portal publishes three articles.
     for twin in site.twins.values():
@@ -79,7 +80,7 @@ def test_nightly_runs_fetch_only_what_is_new(site: SampleSite, tmp_path: Path) -
     archived = stored(db)
     assert sorted(archived) == sorted(e["url"] for e in site.expected())
     fetched = [(p, path, status) for p, path, status in new_hits(site, before) if is_article(site, p, path)]
-    assert len(fetched) == 9 and all(status == 200 for _, _, status in fetched)
+    assert len(fetched) == 3 * len(site.twins) and all(status == 200 for _, _, status in fetched)
     # The walk stopped early: the page with the new articles, the first all-old one, one page of overlap.
     for name, running in site.running.items():
         family = running.family
@@ -93,8 +94,8 @@ def test_nightly_runs_fetch_only_what_is_new(site: SampleSite, tmp_path: Path) -
     assert all(0 < len(site.running[n].hits) - before[n] <= 6 for n in before), new_hits(site, before)
     assert "finished" in result.stdout
     runs = rows(db, "select portal, status, new from crawl_runs order by id")
-    assert [r["status"] for r in runs] == ["finished"] * 9
-    assert [r["new"] for r in runs if r["portal"] == "mongcai"] == [83, 3, 0]
+    assert [r["status"] for r in runs] == ["finished"] * 3 * len(site.twins)  # three nights
+    assert [r["new"] for r in runs if r["portal"] == "mongcai"] == [first_night, 3, 0]
 
 
 def test_edits_become_versions_and_removals_get_gone_at(site: SampleSite, tmp_path: Path) -> None:
@@ -172,7 +173,7 @@ def test_a_killed_crawl_resumes_without_losing_or_duplicating(tmp_path: Path) ->
         expected = sorted(e["url"] for e in site.expected())
     assert all(0 < n < len(expected) for n in at_kill), at_kill  # every kill came mid-way
     assert sorted(stored(db)) == expected
-    assert rows(db, "select count(*) from articles")[0][0] == len(expected) == 3 * 150 + 5
+    assert rows(db, "select count(*) from articles")[0][0] == len(expected)
     assert rows(db, "pragma integrity_check")[0][0] == "ok"
     statuses = [r["status"] for r in rows(db, "select status from crawl_runs order by id")]
     assert statuses[-3:] == ["finished"] * 3 and statuses.count("interrupted") >= 3  # the killed runs
