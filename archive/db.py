@@ -18,18 +18,26 @@ The database runs in WAL mode, so Datasette reads while a crawl writes.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import zlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote
 
 import sqlite_utils
 
+from archive import lock
 from archive.model import Article, Known, StoredPage
 
 Outcome = Literal["new", "changed", "unchanged"]
+# The layout's version, kept in the file (PRAGMA user_version): an older archive is migrated when opened
+# for writing, a newer one refused. 0 is every archive written before versions were kept.
+SCHEMA_VERSION = 1
+TABLES = ("articles", "pages", "article_versions", "crawl_runs", "portals", "retries")
 
 ARTICLE_COLUMNS = {
     "id": int, "url": str, "portal": str, "title": str, "published": str, "year": int, "month": str,
@@ -53,7 +61,16 @@ RUN_COLUMNS = {
     "id": int, "portal": str, "started": str, "finished": str, "status": str, "full": int,
     "pages": int, "new": int, "changed": int, "unchanged": int, "not_modified": int, "gone": int,
     "errors": int, "links_seen": int, "fallbacks": int, "pid": int, "log_file": str,
+    "retrying": int,  # article URLs on the retry schedule when the run ended
 }
+# Article URLs that could not be fetched or archived, retried on a schedule of their own (see
+# Archive.record_failure) instead of keeping their portal's every run incomplete.
+RETRY_COLUMNS = {
+    "url": str, "portal": str, "failures": int, "first_failed": str, "last_failed": str, "next_try": str,
+    "error": str, "listing_date": str,
+}
+RETRY_FIRST = timedelta(hours=20)  # the next nightly run tries again; each failure doubles the wait
+RETRY_LONGEST = timedelta(days=30)
 PORTAL_COLUMNS = {"name": str, "title": str, "base_url": str, "crawled_from": str, "last_crawled": str}
 SEARCHED = ("title", "text", "captions")
 _FOLD_D = "replace(replace({0}, 'đ', 'd'), 'Đ', 'D')"
@@ -98,11 +115,30 @@ class ArchiveError(RuntimeError):
     """The archive file cannot be opened or written; the message says why in one line."""
 
 
+def read_only_uri(path: str | Path) -> str:
+    """The URI that reads ``path`` without ever writing: ``mode=ro`` where SQLite can keep its WAL index
+    beside the file, ``immutable=1`` where it cannot (a read-only folder or medium, a file the user may
+    not write): nothing writes such a copy, so it cannot change under the reader."""
+    path = Path(path).resolve()
+    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    return f"file:{quote(str(path))}?{'mode=ro' if writable else 'immutable=1'}"
+
+
 class Archive:
-    def __init__(self, path: str | Path) -> None:
+    """One archive file. ``readonly`` (for the commands that only read) never writes, not even the
+    schema: a read-only copy is an archive too."""
+
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
         self._tables: dict[str, sqlite_utils.db.Table] = {}
         try:
+            if readonly:
+                if not self.path.is_file():
+                    raise ArchiveError(f"{self.path}: no such archive")
+                self.db = sqlite_utils.Database(sqlite3.connect(read_only_uri(self.path), uri=True))
+                self._check_version(set(self.db.table_names()))
+                return
             self.db = sqlite_utils.Database(self.path)
             self.db.execute("PRAGMA busy_timeout = 10000")
             if self.db.journal_mode != "wal":
@@ -113,6 +149,21 @@ class Archive:
             self.ensure_schema()
         except sqlite3.DatabaseError as err:
             raise ArchiveError(f"{self.path}: cannot open the archive: {err}") from err
+
+    def _check_version(self, existing: set[str]) -> int:
+        """The file's schema version; ArchiveError for a newer release's archive, or for one whose tables
+        were dropped (nothing recreates them behind the user's back)."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise ArchiveError(f"{self.path}: written by a newer portal-archive (archive schema {version}, this "
+                               f"one knows {SCHEMA_VERSION}): upgrade portal-archive to use it")
+        missing = [name for name in TABLES if name not in existing]
+        if missing and version == SCHEMA_VERSION:
+            raise ArchiveError(f"{self.path}: table {', '.join(missing)} missing (dropped?); portal-archive will "
+                               "not recreate it: restore the file from a backup, or use a new file")
+        if self.readonly and "articles" not in existing:  # an older archive may lack later tables, not this
+            raise ArchiveError(f"{self.path}: not a portal-archive archive (no articles table)")
+        return version
 
     def table(self, name: str) -> sqlite_utils.db.Table:
         """The table ``name``, looked up once: ``db[name]`` asks SQLite for the list of views every time,
@@ -129,8 +180,10 @@ class Archive:
             "article_versions": (VERSION_COLUMNS, ("url", "version")),
             "crawl_runs": (RUN_COLUMNS, "id"),
             "portals": (PORTAL_COLUMNS, "name"),
+            "retries": (RETRY_COLUMNS, "url"),
         }
         existing = set(self.db.table_names())
+        self._check_version(existing)  # an archive of this schema is complete, or it is refused
         if "articles" in existing and "id" not in self.db["articles"].columns_dict:
             raise ArchiveError(f"{self.path}: made by an early portal-archive whose layout cannot be upgraded; "
                                "crawl into a new file")
@@ -149,6 +202,7 @@ class Archive:
                 articles.create_index(index, if_not_exists=True)
             articles.create_index(["search_key"], unique=True, if_not_exists=True)
             self.db["crawl_runs"].create_index(["portal", "started"], if_not_exists=True)
+            self.db["retries"].create_index(["portal", "next_try"], if_not_exists=True)
             view = self.db.execute("select sql from sqlite_master where name = 'articles_search'").fetchone()
             if not view or view[0].lower() != SEARCH_VIEW.lower():  # none yet, or keyed by an older rule
                 self.db.execute("drop view if exists articles_search")
@@ -161,6 +215,8 @@ class Archive:
                     "content='articles_search', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
                 )
                 self.db.execute("insert into articles_fts(articles_fts) values('rebuild')")
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:  # migrated, or made
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # The full-text index: kept by hand, because only one copy of each story is in it.
     def _unindex(self, article_id: int) -> None:
@@ -263,6 +319,7 @@ class Archive:
                 }, pk=("url", "version"))
             self._write_article(fields)
             self.table("pages").upsert(page, pk="url")
+            self.db.execute("delete from retries where url = ?", [article.url])
         return outcome
 
     def _current(self, url: str) -> dict | None:
@@ -296,7 +353,31 @@ class Archive:
         with self.db.atomic():
             self.db.execute("update pages set http_status = ?, last_checked = ? where url = ?", [status, stamp, url])
             cursor = self.db.execute("update articles set gone_at = ? where url = ? and gone_at is null", [stamp, url])
+            self.db.execute("delete from retries where url = ?", [url])  # gone for good: nothing to retry
         return cursor.rowcount > 0
+
+    # The retry schedule ------------------------------------------------------------------------
+    def record_failure(self, url: str, portal: str, error: str, at: datetime,
+                       listing_date: str | None = None) -> str:
+        """The article at ``url`` failed again (a lasting 500, a timeout, a page too large, no text): put
+        it on the schedule, waiting RETRY_FIRST, then twice as long after each failure (RETRY_LONGEST at
+        most). Returns when it is tried next."""
+        row = self.db.execute("select failures, first_failed from retries where url = ?", [url]).fetchone()
+        failures, first = (row[0] + 1, row[1]) if row else (1, at.isoformat())
+        wait = min(RETRY_FIRST * 2 ** min(failures - 1, 16), RETRY_LONGEST)
+        next_try = (at + wait).isoformat()
+        with self.db.atomic():
+            self.table("retries").upsert({
+                "url": url, "portal": portal, "failures": failures, "first_failed": first,
+                "last_failed": at.isoformat(), "next_try": next_try, "error": error[:500],
+                "listing_date": listing_date,
+            }, pk="url")
+        return next_try
+
+    def retries(self, portal: str) -> dict[str, tuple[str, str | None]]:
+        """The portal's article URLs on the schedule: when each is tried next, and its listing date."""
+        query = "select url, next_try, listing_date from retries where portal = ?"
+        return {url: (next_try, date) for url, next_try, date in self.db.execute(query, [portal])}
 
     def known(self, portal: str) -> dict[str, Known]:
         """Every archived article of a portal, by URL."""
@@ -349,3 +430,18 @@ class Archive:
 
     def close(self) -> None:
         self.db.close()
+
+
+@contextmanager
+def writing(path: str | Path) -> Iterator[Archive]:
+    """The archive opened by a writing command that is not a crawl (merge, reextract), under the same write
+    lock a crawl holds: ArchiveLockedError (exit 75) while another process writes it."""
+    lock.acquire(path)
+    try:
+        archive = Archive(path)
+        try:
+            yield archive
+        finally:
+            archive.close()
+    finally:
+        lock.release(path)

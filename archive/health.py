@@ -26,6 +26,7 @@ def _rate(run: dict) -> float:
 
 def assess(archive: Archive, portal: str | None = None, keep: int = 5) -> list[Report]:
     writing = lock.holder(archive.path) is not None
+    tables = set(archive.db.table_names())
     portals = [portal] if portal else [r[0] for r in archive.db.execute("select name from portals order by name")]
     reports = []
     for name in portals:
@@ -46,13 +47,19 @@ def assess(archive: Archive, portal: str | None = None, keep: int = 5) -> list[R
             if last["fallbacks"]:
                 report.flags.append(f"{last['fallbacks']} articles fell back to the generic extractor: "
                                     "the portal was probably redesigned, update its profile")
+        if "retries" in tables:
+            failing, soonest = archive.db.execute(
+                "select count(*), min(next_try) from retries where portal = ?", [name]).fetchone()
+            if failing:
+                report.flags.append(f"{failing} article pages keep failing; retried on a schedule, next at "
+                                    f"{soonest[:16]} (table retries)")
         reports.append(report)
     return reports
 
 
 def assess_archive(db: str, portal: str | None = None, keep: int = 5) -> list[Report]:
     """`portal-archive status`: :func:`assess` over the archive file ``db``."""
-    archive = Archive(db)
+    archive = Archive(db, readonly=True)
     try:
         return assess(archive, portal, keep)
     finally:

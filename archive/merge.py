@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive import lock
-from archive.db import ARTICLE_COLUMNS, RUN_COLUMNS, VERSION_COLUMNS, Archive, ArchiveError
+from archive.db import ARTICLE_COLUMNS, RUN_COLUMNS, VERSION_COLUMNS, Archive, ArchiveError, writing
 
 BATCH = 200  # articles per transaction: a merge cut short keeps what it wrote, and starts again cleanly
 # What extraction gives an article, as opposed to what the archive keeps about it (ids, times, links).
@@ -174,16 +173,9 @@ def merge_all(into: str | Path, shards: list[str]) -> Iterator[tuple[str, MergeR
     merged all the same)."""
     if any(Path(shard).resolve() == Path(into).resolve() for shard in shards):
         raise ArchiveError(f"{into} is the archive merged into, not a shard")
-    lock.acquire(into)
-    try:
-        archive = Archive(into)
-        try:
-            for shard in shards:
-                try:
-                    yield shard, merge(archive, shard)
-                except ArchiveError as err:
-                    yield shard, err
-        finally:
-            archive.close()
-    finally:
-        lock.release(into)
+    with writing(into) as archive:
+        for shard in shards:
+            try:
+                yield shard, merge(archive, shard)
+            except ArchiveError as err:
+                yield shard, err

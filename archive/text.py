@@ -39,6 +39,18 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
 
 
+def not_html(body: bytes) -> str | None:
+    """Why ``body`` cannot be an article page (empty, a PDF, binary data), or None when it may be one."""
+    head = body[:1024]
+    if not body.strip():
+        return "the page is empty"
+    if head.lstrip().startswith(b"%PDF"):
+        return "a PDF, not an HTML page"
+    if b"\x00" in head:
+        return "binary data, not an HTML page"
+    return None
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> str:
     """The page's text, NFC: UTF-8 when the bytes are valid UTF-8, whatever the page claims.
 

@@ -182,13 +182,16 @@ def load_profile_file(path: Path) -> Profile:
 
 
 def profile_names(directory: Path = PROFILE_DIR) -> list[str]:
+    if not directory.is_dir():
+        named = " (PORTAL_ARCHIVE_PROFILES)" if os.environ.get("PORTAL_ARCHIVE_PROFILES") else ""
+        raise ProfileError(f"{directory}: no such folder of portal profiles{named}")
     return sorted(p.stem for p in directory.glob("*.yaml"))
 
 
 def load_profile(name: str, directory: Path = PROFILE_DIR) -> Profile:
     path = directory / f"{name}.yaml"
     if not path.exists():
-        known = ", ".join(profile_names(directory))
+        known = ", ".join(profile_names(directory)) or "none"
         raise ProfileError(f"unknown portal {name!r}: no {path}; known: {known}")
     profile = load_profile_file(path)
     if profile.name != name:

@@ -39,6 +39,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (ProfileError, ArchiveError, ConnectionError) as err:
             raise click.ClickException(str(err)) from err
+        except OSError as err:  # a file or folder given that cannot be used: its path and why, in one line
+            where = f"{err.filename}: " if err.filename else ""
+            raise click.ClickException(f"{where}{err.strerror or err}") from err
         except ArchiveLockedError as err:
             click.echo(f"Error: {err}", err=True)
             sys.exit(EXIT_LOCKED)
@@ -98,6 +101,8 @@ def crawl(portals: tuple[str, ...], db: str, origins: dict[str, str], full: bool
         raise click.ClickException(problem)
     if failed := [r.portal for r in results if r.status == "failed"]:
         raise click.ClickException(f"crawl failed for {', '.join(failed)}; see the log")
+    if rejected := sum(r.rejected for r in results):
+        raise click.ClickException(f"the archive refused {rejected} articles (the others are kept); see the log")
 
 
 @main.command()
@@ -109,9 +114,12 @@ def crawl(portals: tuple[str, ...], db: str, origins: dict[str, str], full: bool
 @json_option
 def search(query: str, db: str, portal: str | None, since: datetime | None, limit: int, as_json: bool) -> None:
     """Search the archive; accents, case and đ/d are optional, "quoted words" are a phrase."""
-    from archive.search import END_MARK, MARK, search_archive
+    from archive.search import END_MARK, MARK, QueryError, search_archive
 
-    hits = search_archive(db, query, portal=portal, since=since, limit=limit)
+    try:
+        hits = search_archive(db, query, portal=portal, since=since, limit=limit)
+    except QueryError as err:
+        raise click.BadParameter(str(err), param_hint="QUERY") from err
     tty = sys.stdout.isatty()
     for hit in hits:
         if as_json:
@@ -160,16 +168,29 @@ def status(db: str, portal: str | None, runs: int, as_json: bool) -> None:
 @click.option("--portal", help="Use this portal's profile (default: the one whose host is in --url).")
 @click.option("--listing-date", help="The date a listing page printed beside the link, if any.")
 def extract(page: click.utils.LazyFile, url: str, portal: str | None, listing_date: str | None) -> None:
-    """Print the clean article a saved PAGE holds, as JSON."""
+    """Print the clean article a saved PAGE holds, as JSON.
+
+    Exit status 1, with the reason, for a page the crawl would skip: empty, binary, a PDF, larger than
+    the crawl's DOWNLOAD_MAXSIZE, or holding no article text.
+    """
     from archive.extract import extract as run_extract
     from archive.model import Hints
+    from archive.text import not_html
     from crawler.profile import load_profile, profile_for_url
+    from crawler.settings import DOWNLOAD_MAXSIZE
 
     profile = load_profile(portal) if portal else profile_for_url(url)
+    body = page.read(DOWNLOAD_MAXSIZE + 1)
+    if len(body) > DOWNLOAD_MAXSIZE:
+        raise click.ClickException(f"{page.name}: larger than {DOWNLOAD_MAXSIZE // 2**20} MiB, the most a crawl reads")
+    if reason := not_html(body):
+        raise click.ClickException(f"{page.name}: {reason}")
     article = run_extract(
-        page.read(), url, portal=profile.name if profile else None,
+        body, url, portal=profile.name if profile else None,
         rules=profile.rules if profile else None, hints=Hints(published=listing_date),
     )
+    if not article.paragraphs:
+        raise click.ClickException(f"{page.name}: no article text found")
     click.echo(json.dumps(article.as_dict(), ensure_ascii=False, indent=2))
 
 
@@ -182,7 +203,7 @@ def serve(db: str, host: str, port: int) -> None:
     from archive.db import Archive
     from archive.serve import serve as run_serve
 
-    Archive(db).close()  # one clear line if the file is not a usable archive
+    Archive(db, readonly=True).close()  # one clear line if the file is not a usable archive
     click.echo(f"Serving {db} at http://{host}:{port}/archive  (Ctrl-C to stop)")
     run_serve(db, host, port)
 
@@ -193,16 +214,13 @@ def serve(db: str, host: str, port: int) -> None:
 @workers_option
 def reextract(db: str, portal: str | None, workers: int | None) -> None:
     """Extract the stored pages again with the current rules, updating the rows in place."""
-    from archive.db import Archive
+    from archive.db import writing
     from archive.reextract import reextract as run_reextract
     from crawler.profile import rules_for
 
-    archive = Archive(db)
-    try:
-        with click.progressbar(length=archive.count(portal), label="Re-extracting", file=sys.stderr) as bar:
-            result = run_reextract(archive, rules_for, portal, progress=lambda: bar.update(1), workers=workers)
-    finally:
-        archive.close()
+    with writing(db) as archive, click.progressbar(length=archive.count(portal), label="Re-extracting",
+                                                   file=sys.stderr) as bar:
+        result = run_reextract(archive, rules_for, portal, progress=lambda: bar.update(1), workers=workers)
     click.echo(f"{result.seen} articles re-extracted, {result.changed} changed")
 
 
