@@ -12,6 +12,7 @@ import asyncio
 import json
 import sqlite3
 from concurrent.futures import Future
+from dataclasses import dataclass
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -65,12 +66,19 @@ class ExtractPipeline:
             self.crawler.stats.inc_value("discovery/too_old")
             raise DropItem(f"published before --since: {item.url}")
         if not item.article.paragraphs:
-            self.crawler.stats.inc_value("articles/failed")
+            self.crawler.spider.schedule_retry(item.url, "no article text found", item.listing_date)
             raise DropItem(f"no article text found on {item.url}")
         return item
 
 
 UNWRITABLE = "archive_unwritable"  # why a crawl stops when the disk is full or the file read-only
+
+
+@dataclass
+class Rejected:
+    """An item the archive refused (a constraint or a trigger), with SQLite's reason."""
+
+    error: str
 
 
 class ArchivePipeline:
@@ -84,7 +92,7 @@ class ArchivePipeline:
         self.store = Store.of(crawler)
         self.batch_size = crawler.settings.getint("ARCHIVE_BATCH_SIZE", 100)
         self.pending: list[FetchedPage | Checked] = []
-        self.writing: tuple[list[FetchedPage | Checked], Future[list[str | None]]] | None = None
+        self.writing: tuple[list[FetchedPage | Checked], Future[list[str | Rejected | None]]] | None = None
         self.timer = task.LoopingCall(self.flush)
         self.seconds = crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 5.0)
 
@@ -124,10 +132,26 @@ class ArchivePipeline:
         return True
 
     @staticmethod
-    def _write(archive: Archive, batch: list[FetchedPage | Checked]) -> list[str | None]:
-        """On the writer thread: the batch in one transaction, rolled back whole if it fails."""
-        with archive.db.atomic():
-            return [_store(archive, item) for item in batch]
+    def _write(archive: Archive, batch: list[FetchedPage | Checked]) -> list[str | Rejected | None]:
+        """On the writer thread: the batch in one transaction. When the archive rejects an item (a
+        constraint or trigger: an IntegrityError), the batch is rolled back and written again item by item,
+        so that the others are kept; a file that cannot be written at all (OperationalError) stops here."""
+        try:
+            with archive.db.atomic():
+                return [_store(archive, item) for item in batch]
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError:
+            outcomes: list[str | Rejected | None] = []
+            for item in batch:
+                try:
+                    with archive.db.atomic():
+                        outcomes.append(_store(archive, item))
+                except sqlite3.OperationalError:
+                    raise
+                except sqlite3.DatabaseError as err:
+                    outcomes.append(Rejected(str(err)))
+            return outcomes
 
     def _written(self, wait: bool) -> bool:
         """Count the batch the writer was given, once it is done (``wait``: until it is); False when
@@ -142,10 +166,16 @@ class ArchivePipeline:
             self.crawler.stats.set_value("archive/unwritable", message)
             self.crawler.spider.logger.error(message)
             return False
-        for outcome in outcomes:
+        kept = []
+        for item, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, Rejected):  # loud: an ERROR line, the run partial, the crawl's exit 1
+                self.crawler.stats.inc_value("archive/failed")
+                self.crawler.spider.logger.error("%s: the archive refused %s: %s", self.db, item.url, outcome.error)
+                continue
+            kept.append(item)
             if outcome:
                 self.crawler.stats.inc_value(f"archive/{outcome}")
-        self.crawler.signals.send_catch_log(stored, items=batch)
+        self.crawler.signals.send_catch_log(stored, items=kept)  # the rejected stay in flight (cluster)
         return True
 
     def stop_timer(self) -> None:

@@ -40,6 +40,8 @@ class PortalResult:
     errors: int
     status: str
     problem: str | None = None  # why the archive could not be written, if that stopped the run
+    rejected: int = 0  # articles the archive refused (a constraint or a trigger): logged, and exit 1
+    retrying: int = 0  # article URLs on the retry schedule
 
     @classmethod
     def from_crawler(cls, portal: str, crawler: Crawler) -> PortalResult:
@@ -54,6 +56,8 @@ class PortalResult:
             errors=int(stats.get("log_count/ERROR", 0)),
             status=run_status(stats, str(stats.get("finish_reason", "not started"))),
             problem=stats.get("archive/unwritable"),
+            rejected=int(stats.get("archive/failed", 0)),
+            retrying=int(stats.get("articles/retrying", 0)),
         )
 
 

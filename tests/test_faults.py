@@ -8,7 +8,7 @@ import pytest
 
 from archive.samples.server import SampleSite
 from tests.conftest import cli, rows
-from tests.support.faults import FAULTS, SURVIVABLE, TRACKED, FaultyCity
+from tests.support.faults import FAULTS, RETRIED, SURVIVABLE, TRACKED, FaultyCity
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +55,15 @@ def test_broken_pages_are_never_stored(faulty, article_id: int) -> None:
 
 
 def test_failures_are_recorded_in_the_run_log(faulty) -> None:
-    _, db, _, first, _ = faulty
+    site, db, _, first, _ = faulty
     summary = json.loads(first.stdout.splitlines()[0])
-    assert summary["status"] == "partial" and summary["errors"] >= 8
-    run = rows(db, "select status, errors from crawl_runs order by id limit 1")[0]
-    assert (run["status"], run["errors"]) == ("partial", summary["errors"])
+    # Every page it could not read is logged, and on the retry schedule: the run is complete all the same.
+    assert summary["status"] == "finished" and summary["errors"] >= len(RETRIED)
+    assert summary["retrying"] == len(RETRIED)
+    run = rows(db, "select status, errors, retrying from crawl_runs order by id limit 1")[0]
+    assert tuple(run) == ("finished", summary["errors"], len(RETRIED))
+    scheduled = {r["url"] for r in rows(db, "select url from retries")}
+    assert scheduled == {fault_url(site, i) for i in RETRIED}
     log = first.stderr
     for sign in ("500 Internal Server Error", "took longer than", "max redirections", "download max size",
                  "answered 404", "answered 410", "not an HTML page"):
@@ -111,3 +115,37 @@ def test_only_http_links_on_the_portals_host_are_followed() -> None:
     body = f'<html><body><div class="news-list">{links}</div></body></html>'.encode()
     listing = read_listing(body, "http://127.0.0.1:9/vi-vn/trang/tin-tuc-p24021", "utf-8", profile)
     assert [url for url, _ in listing.links] == ["http://127.0.0.1:9/vi-vn/tin/a-p1-c2-n3"]
+
+
+def test_a_lasting_failure_is_retried_on_a_schedule_not_every_night(faulty, tmp_path) -> None:
+    """One article answering 500 forever: later runs ask for it again only when it is due, ever less
+    often, and the portal's runs stay complete (a partial run would make every night walk everything)."""
+    import shutil
+    from datetime import datetime, timedelta
+
+    from archive.db import RETRY_FIRST
+
+    site, db, _, _, _ = faulty
+    copy = tmp_path / "archive.db"
+    shutil.copy(db, copy)
+    url = fault_url(site, 900002)
+    first = rows(copy, "select failures, next_try from retries where url = ?", (url,))[0]
+    due = datetime.fromisoformat(first["next_try"])
+
+    def night(at: datetime) -> dict:
+        hits = len(site.running["mongcai"].hits)
+        result = cli("crawl", "mongcai", "--db", str(copy), "--delay", "0", "--timeout", "2", "--json",
+                     "--now", at.strftime("%Y-%m-%dT%H:%M:%S%z"), f"--origin=mongcai={site.origins['mongcai']}")
+        asked = sum(h.path.endswith("n900002") for h in site.running["mongcai"].hits[hits:])
+        return {"asked": asked, **json.loads(result.stdout.splitlines()[0])}
+
+    early = night(due - timedelta(hours=1))
+    assert early["asked"] == 0 and early["status"] == "finished"  # not due yet: left alone
+    late = night(due + timedelta(minutes=1))
+    assert late["asked"] > 0 and late["status"] == "finished"
+    second = rows(copy, "select failures, next_try from retries where url = ?", (url,))[0]
+    assert second["failures"] == first["failures"] + 1
+    waited = datetime.fromisoformat(second["next_try"]) - (due + timedelta(minutes=1))
+    assert abs(waited - 2 * RETRY_FIRST) < timedelta(seconds=2)  # --now is given to the second
+    status = cli("status", "--db", str(copy))
+    assert "keep failing; retried on a schedule" in status.stdout

@@ -14,12 +14,14 @@ from crawler.store import Store
 
 
 def run_status(stats: dict, reason: str) -> str:
-    """finished: every page the walk needed came; only such a run lets the next one stop early."""
+    """finished: every page the walk needed came, and every article it found is archived or on the retry
+    schedule; only such a run lets the next one stop early."""
     if not stats.get("response_received_count") or stats.get("archive/unwritable"):
         return "failed"
     if reason != "finished":
         return "interrupted"
-    if stats.get("discovery/failed") or stats.get("articles/failed"):
+    unscheduled = stats.get("articles/failed", 0) - stats.get("articles/scheduled", 0)
+    if stats.get("discovery/failed") or unscheduled > 0 or stats.get("archive/failed"):
         return "partial"
     return "finished"
 
@@ -32,6 +34,7 @@ def run_counts(stats: dict) -> dict[str, int]:
         "errors": stats.get("log_count/ERROR", 0),
         "links_seen": stats.get("discovery/links", 0),
         "fallbacks": stats.get("extract/generic-fallback", 0),
+        "retrying": stats.get("articles/retrying", 0),
     }
 
 
@@ -56,6 +59,11 @@ class RunRecord:
         """After the pipelines' close_spider: the last batch is written, every count is final."""
         if self.run_id is None:
             return
+        name = spider.profile.name
+        try:  # after what the writer was given (the retry schedule included): the counts are final
+            self.crawler.stats.set_value("articles/retrying", self.store.call(lambda a: len(a.retries(name))))
+        except sqlite3.DatabaseError as err:
+            spider.logger.error("%s: cannot read the retry schedule: %s", self.store.path, err)
         stats = self.crawler.stats.get_stats()
         status, counts = run_status(stats, reason), run_counts(stats)
         try:

@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 
 from archive.dates import parse_date, parse_iso
 from archive.model import Known
+from archive.text import not_html
 from archive.urls import canonical
 from archive.workers import WorkerPool, shared_pool
 from crawler.items import Checked, FetchedPage
@@ -36,6 +37,9 @@ RECHECK_STATUSES = [304, 404, 410]
 # once: a download counts against the portal's concurrency only once its task has run. Any delay
 # makes it start them one by one, so a millisecond keeps the concurrency limit real.
 MIN_DELAY = 0.001
+# The IgnoreRequest messages of requests skipped on purpose (Scrapy's robots.txt and offsite middlewares);
+# any other (a page past DOWNLOAD_MAXSIZE once decompressed, a redirect loop) is a failure.
+BY_DESIGN = ("Forbidden by robots.txt", "Filtered offsite request")
 
 
 def _flag(value: object) -> bool:
@@ -60,6 +64,7 @@ class PortalSpider(scrapy.Spider):
         self.since = parse_iso(since) if since else None
         self.now = parse_iso(now) if now else datetime.now(UTC)
         self.known: dict[str, Known] = {}
+        self.retrying: dict[str, tuple[str, str | None]] = {}  # the portal's retry schedule: url -> next try, date
         self.seen_links: set[str] = set()  # article links met on listings during this run
         self.complete_through: datetime | None = None
         self.pool: WorkerPool = shared_pool(0)  # in this process, until from_crawler gives the crawl's
@@ -82,11 +87,15 @@ class PortalSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         store, name = Store.of(self.crawler), self.profile.name
         self.known = store.call(lambda archive: archive.known(name))
+        self.retrying = store.call(lambda archive: archive.retries(name))
         complete = None if self.full else store.call(lambda archive: archive.complete_through(name))
         self.complete_through = datetime.fromisoformat(complete) if complete else None
         for url, known in self.known.items():
             if self._due(known):
                 yield self._article_request(url, known=known)
+        for url, (next_try, listing_date) in self.retrying.items():  # failed before, and due again
+            if datetime.fromisoformat(next_try) <= self.now and url not in self.known:
+                yield self._article_request(url, listing_date)
         discovery = [(self.profile.start_urls, self.parse_listing), (self.profile.feeds, self.parse_feed),
                      (self.profile.sitemaps, self.parse_sitemap)]
         for paths, callback in discovery:
@@ -121,14 +130,31 @@ class PortalSpider(scrapy.Spider):
         )
 
     def _failed(self, failure: Failure) -> None:
-        request = failure.request
-        if failure.check(IgnoreRequest):  # robots.txt forbids it, or another site: skipped by design
+        request, why = failure.request, failure.getErrorMessage()
+        if failure.check(IgnoreRequest) and why.startswith(BY_DESIGN):  # robots.txt, or another site
             self.crawler.stats.inc_value("discovery/ignored")
-            self.logger.info("skipped %s (%s)", request.url, failure.getErrorMessage())
+            self.logger.info("skipped %s (%s)", request.url, why)
             return
-        kind = "discovery" if request.meta.get("discovery") else "articles"
-        self.crawler.stats.inc_value(f"{kind}/failed")
-        self.logger.error("%s page failed: %s (%s)", kind, request.url, failure.getErrorMessage())
+        # Anything else (an error status after the retries, a timeout, a page or a gzip bomb past
+        # DOWNLOAD_MAXSIZE, a redirect loop) is a page this run could not read.
+        if request.meta.get("discovery"):
+            self.crawler.stats.inc_value("discovery/failed")  # the walk is not whole: the run is partial
+            self.logger.error("discovery page failed: %s (%s)", request.url, why)
+            return
+        self.logger.error("articles page failed: %s (%s)", request.url, why)
+        asked = request.meta.get("redirect_urls", [request.url])[0]  # a redirect loop fails at its last hop
+        self.schedule_retry(canonical(asked), why, request.cb_kwargs.get("listing_date"))
+
+    def schedule_retry(self, url: str, why: str, listing_date: str | None = None) -> None:
+        """An article that could not be archived goes on the retry schedule (archive.db.Archive.record_failure):
+        later runs try it again, ever less often, whatever their walk, so it keeps no run incomplete."""
+        stats = self.crawler.stats
+        stats.inc_value("articles/failed")
+        name, moment = self.profile.name, self.now
+        future = Store.of(self.crawler).submit(
+            lambda archive: archive.record_failure(url, name, why, moment, listing_date))
+        future.add_done_callback(lambda done: stats.inc_value(
+            "articles/scheduled" if done.exception() is None else "articles/unscheduled"))
 
     # Discovery ------------------------------------------------------------------------------
     def _discover(self, url: str, listing_date: str | None, lastmod: datetime | None = None
@@ -136,6 +162,8 @@ class PortalSpider(scrapy.Spider):
         """A request for an article link, unless it is archived or older than --since."""
         stats = self.crawler.stats
         stats.inc_value("discovery/links")
+        if url in self.retrying:  # failed before: tried again on its schedule (see start), not now
+            return None
         known = self.known.get(url)
         if known is not None:
             # The portal says it changed since we fetched it: ask again.
@@ -232,8 +260,7 @@ class PortalSpider(scrapy.Spider):
                 self.logger.error("article page answered %s: %s", response.status, url)
             yield Checked(url, response.status)
             return
-        head = response.body[:1024]
-        if not hasattr(response, "text") or b"\x00" in head or head.lstrip().startswith(b"%PDF"):
+        if not hasattr(response, "text") or not_html(response.body):
             self.crawler.stats.inc_value("articles/not_html")
             self.logger.warning("not an HTML page (%s), skipped: %s",
                                 _str(response.headers.get("Content-Type")), response.url)

@@ -8,6 +8,8 @@ and that each fault is handled as README's Reliability table says.
 
 from __future__ import annotations
 
+import functools
+import gzip
 import threading
 from collections import Counter
 from dataclasses import replace
@@ -15,6 +17,7 @@ from dataclasses import replace
 from archive.samples.families import CityCMS, Response, _text
 from archive.samples.legacy import cp1258
 from archive.samples.site import SampleArticle
+from crawler.settings import DOWNLOAD_MAXSIZE
 
 # id -> (slug, what the page does)
 FAULTS = {
@@ -36,6 +39,9 @@ FAULTS = {
 }
 # Articles that must still be archived, correctly, despite their server's behaviour.
 SURVIVABLE = {900001, 900012, 900013, 900014}
+# Articles that cannot be read today and go on the retry schedule; the others are the portal's lasting
+# state (404, 410, a PDF, another site, robots.txt), logged and left.
+RETRIED = {900002, 900003, 900004, 900005, 900008, 900010}
 TRACKED = "?utm_source=zalo&fbclid=IwAR0abc#binh-luan"  # the same article under a tracking URL
 
 
@@ -116,3 +122,20 @@ class FaultyCity(CityCMS):
                 broken = page.replace("</p>", "").replace("</li>", "").replace("</div>\n<div", "<div", 3)
                 return _text(200, "<p><b><i>" + broken.replace("<body>", "<body></td></tr></table><font>"))
         return ok
+
+
+class BombedListing(CityCMS):
+    """The city portal whose second listing page is a gzip bomb (a few KB that decompress past
+    DOWNLOAD_MAXSIZE), until ``defused``: the articles behind that page are reachable only through it."""
+
+    defused = False
+
+    @staticmethod
+    @functools.cache
+    def bomb() -> bytes:
+        return gzip.compress(b" " * (DOWNLOAD_MAXSIZE + 2**20), compresslevel=9, mtime=0)
+
+    def render_listing(self, page: int) -> Response:
+        if page == 2 and not self.defused:
+            return Response(200, "text/html; charset=utf-8", self.bomb(), {"Content-Encoding": "gzip"})
+        return super().render_listing(page)
