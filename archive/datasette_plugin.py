@@ -25,8 +25,19 @@ from datasette.utils import urlsafe_components
 from datasette.utils.asgi import AsgiFileDownload, BadRequest, Request, Response
 from markupsafe import Markup, escape
 
-from archive.db import SEARCHED
-from archive.search import CANDIDATES, END_MARK, MARK, RANKED, fold_d, fts_query, register_functions, since_key
+from archive.db import SEARCHED, read_only_uri
+from archive.search import (
+    CANDIDATES,
+    END_MARK,
+    MARK,
+    RANKED,
+    QueryError,
+    check_query,
+    fold_d,
+    fts_query,
+    register_functions,
+    since_key,
+)
 
 DATABASE_NAME = "archive"  # whatever the file is called
 DOWNLOAD_PATH = "/-/archive.db"
@@ -92,6 +103,7 @@ def asgi_wrapper(datasette: object) -> object:
             pairs = parse_qsl(scope.get("query_string", b"").decode("utf-8"), keep_blank_values=True)
             if SEARCH_PATH.match(path):
                 try:
+                    check_query(dict(pairs).get("q", ""))
                     since_key(dict(pairs).get("since"))
                 except ValueError as err:  # SQLite would only say "user-defined function raised exception"
                     await Response.text(str(err), status=400).asgi_send(send)
@@ -99,12 +111,14 @@ def asgi_wrapper(datasette: object) -> object:
             if ARTICLES_PATH.match(path) and (args := _search_args(pairs)):
                 raw = dict(pairs).get("_searchmode") == "raw"
                 try:
+                    for value in args.values():
+                        check_query(value)
                     match = _match(args, raw)
                     matches = await _count(datasette, match) if match else 0
-                except BadRequest as err:
+                except (BadRequest, QueryError) as err:
                     await Response.text(str(err), status=400).asgi_send(send)
                     return
-                scope = {**scope, "archive_search": (match, matches)}
+                scope = {**scope, "archive_search": (match, matches)}  # match "": no word to search for
                 if matches >= NARROW and "_nocount" not in dict(pairs):
                     pairs.append(("_nocount", "1"))
                     scope["query_string"] = urlencode(pairs).encode("utf-8")
@@ -137,9 +151,13 @@ def filters_from_request(request: Request, database: str, table: str, datasette:
     if database != DATABASE_NAME or table != "articles":
         return None
     extra = {"supports_search": True}
-    match, matches = request.scope.get("archive_search", ("", 0))
-    if not match:
+    if "archive_search" not in request.scope:
         return FilterArguments([], extra_context=extra)
+    match, matches = request.scope["archive_search"]
+    if not match:  # `*`, `'`, `%`: a search for no word finds nothing, as `portal-archive search` says
+        searched = request.args.get("_search", "")
+        return FilterArguments(["0"], {}, [f'search matches "{searched}": no word to search for'],
+                               {**extra, "search": searched})
     found = "select rowid from articles_fts where articles_fts match :archive_search"
     params: dict[str, object] = {"archive_search": match}
     if matches < NARROW or request.args.get("_stream"):  # a stream pages by itself, past any window
@@ -196,6 +214,33 @@ def render_cell(value: object, column: str) -> Markup | None:
     return Markup(str(escape(value)).replace(str(escape(MARK)), MARK).replace(str(escape(END_MARK)), END_MARK))
 
 
+def remove_snapshots(pid: int | None = None) -> None:
+    """Delete the download snapshots of server ``pid`` (on its way out), or of every server that is no
+    longer running (at start-up): each is as large as the archive."""
+    for path in _SNAPSHOTS.glob("*-*-*-*"):  # <archive>-<pid>-<mtime>-<wal mtime>.db (or .partial)
+        parts = path.name.rsplit("-", 3)
+        if not parts[1].isdigit():
+            continue
+        owner = int(parts[1])
+        if owner == pid or (pid is None and not _running(owner)):
+            path.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live server
+        return True
+    return True
+
+
+@hookimpl
+def startup(datasette: object) -> None:
+    remove_snapshots()
+
+
 def _snapshot(source: str) -> Path:
     """A consistent copy of the archive, made once per state of the source file."""
     stamp = "-".join(
@@ -208,7 +253,7 @@ def _snapshot(source: str) -> Path:
             old.unlink(missing_ok=True)
         partial = target.with_suffix(".partial")
         partial.unlink(missing_ok=True)
-        conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(source), uri=True)
         try:
             conn.execute("VACUUM INTO ?", [str(partial)])
         finally:

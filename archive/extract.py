@@ -31,6 +31,9 @@ from archive.text import clean, decode_html, story_key
 
 # Elements of trafilatura's XML output that hold one block of text each.
 _BLOCKS = {"p", "head", "item", "cell", "quote"}
+# The longest a stored field may be, in characters: a page with a 1 MB <title> or byline must not make
+# every page that shows it a megabyte long (the page itself is kept whole, as fetched).
+BOUNDS = {"title": 500, "author": 200, "unit": 200, "caption": 1000}
 # Longest text that can still be a photo caption when only its place (after a photo) says so.
 _CAPTION_MAX = 250
 # Where a page without a profile marks up its captions and bylines.
@@ -319,6 +322,11 @@ def _densest(root: etree._Element) -> etree._Element | None:
     return max(scores, key=scores.__getitem__) if scores else None
 
 
+def _bound(text: str | None, field: str) -> str | None:
+    limit = BOUNDS[field]
+    return text if text is None or len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def extract(
     page: str | bytes, url: str, *, portal: str | None = None, rules: Rules | None = None,
     hints: Hints | None = None, content_type: str | None = None,
@@ -350,10 +358,13 @@ def extract(
     if published is None and kept:
         published = infer_lead_date(kept[0], url, hints.fetched_at or datetime.now(VN), "\n".join(kept))
         published_from = "lead" if published else None
+    title, unit = _bound(title, "title"), _bound(unit, "unit")
+    author = _bound(author or (clean(metadata_author) if metadata_author else None), "author")
+    captions = [_bound(c, "caption") for c in captions]
     digest = hashlib.sha256(json.dumps([title, kept, captions], ensure_ascii=False).encode()).hexdigest()
     return Article(
         url=url, portal=portal, title=title, text="\n".join(kept), paragraphs=kept, captions=captions,
-        author=author or (clean(metadata_author) if metadata_author else None), unit=unit,
+        author=author, unit=unit,
         published=isoformat(published), published_from=published_from, content_hash=digest,
         extractor=extractor, story=story_key("\n".join(kept)),
     )

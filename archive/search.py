@@ -30,6 +30,25 @@ _WORD = re.compile(r"\S+")
 _CHARS_PER_WORD = 40  # far more than any Vietnamese word: the lead-in window always holds enough words
 
 
+# A query is bounded: each term costs a pass over the index, and a pasted article of thousands of
+# words would hold the server (or the command line) for minutes.
+MAX_QUERY_CHARS = 300
+MAX_TERMS = 16
+# A snippet looks for the query in this much of an article at most, whatever the article's size.
+SNIPPET_SCAN = 100_000
+
+
+class QueryError(ValueError):
+    """A query past the bounds; the message says which, in one line."""
+
+
+def check_query(query: str) -> str:
+    """``query`` when it is within the bounds, else QueryError."""
+    if len(query) > MAX_QUERY_CHARS or len(_TERMS.findall(query)) > MAX_TERMS:
+        raise QueryError(f"search query too long: at most {MAX_TERMS} words and {MAX_QUERY_CHARS} characters")
+    return query
+
+
 def fold_d(query: str) -> str:
     """What the index did to the text: NFC, and `đ` read as `d`."""
     return unicodedata.normalize("NFC", query).translate(_D_FOLD)
@@ -38,11 +57,11 @@ def fold_d(query: str) -> str:
 def fts_query(query: str) -> str:
     """An FTS5 MATCH expression for what a user typed: every term must match, "phrases" as phrases,
     a trailing * is a prefix; FTS5 operators and punctuation are taken as plain text."""
-    query = fold_d(query)
+    query = fold_d(query[:MAX_QUERY_CHARS])
     if query.count('"') % 2:
         query += '"'
     parts = []
-    for token in _TERMS.findall(query):
+    for token in _TERMS.findall(query)[:MAX_TERMS]:
         prefix = token.endswith("*") and not token.startswith('"')
         words = re.findall(r"\w+", token.strip('"*'))
         if words:
@@ -84,6 +103,7 @@ def snippet(text: str | None, query: str, words: int = 30) -> str:
     short one."""
     if not text:
         return ""
+    text, query = text[:SNIPPET_SCAN], query[:MAX_QUERY_CHARS]
     matchers = _matchers(query)
     first = 0
     if matchers:
@@ -95,6 +115,7 @@ def snippet(text: str | None, query: str, words: int = 30) -> str:
     begin = lead[max(0, len(lead) - 1 - before)] if lead else 0
     starts = [m.start() for m in itertools.islice(_WORD.finditer(text, begin), words + 1)]
     end = starts[words] if len(starts) > words else len(text)
+    end = min(end, begin + _CHARS_PER_WORD * words)  # a "word" of a million letters is cut too
     out, cursor = [], begin
     for match in matchers[1].finditer(text, begin, end) if matchers else ():
         out += [text[cursor:match.start()], MARK, text[match.start():match.end()], END_MARK]
@@ -179,7 +200,9 @@ class Hit:
 
 def search(conn: sqlite3.Connection, query: str, *, portal: str | None = None, since: str | None = None,
            limit: int = 20) -> list[Hit]:
-    """The most relevant of the newest matches first (see RANKED), one per story; none for an empty query."""
+    """The most relevant of the newest matches first (see RANKED), one per story; none for an empty query
+    (or one with no word to search for, like `*`); QueryError past the bounds."""
+    check_query(query)
     register_functions(conn)
     rows = conn.execute(RANKED, {"q": query, "portal": portal, "since": since, "limit": limit})
     return [Hit(title, name, published, url, cut, copies) for _, title, name, published, cut, copies, url in rows]
@@ -191,7 +214,7 @@ def search_archive(db: str, query: str, *, portal: str | None = None, since: dat
     Vietnam time."""
     from archive.db import Archive
 
-    archive = Archive(db)
+    archive = Archive(db, readonly=True)
     try:
         start = (since if since is None or since.tzinfo else since.replace(tzinfo=VN))
         return search(archive.db.conn, query, portal=portal, limit=limit,

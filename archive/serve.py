@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -22,10 +23,11 @@ def build(db_path: str | Path) -> Datasette:
     """A Datasette instance serving the archive read-only, with the project's metadata."""
     from datasette.plugins import pm
 
-    from archive import datasette_plugin
+    from archive import datasette_plugin, guard
 
-    if not pm.is_registered(datasette_plugin):  # installed without its entry point
-        pm.register(datasette_plugin, name="portal_archive")
+    for name, plugin in (("portal_archive", datasette_plugin), ("portal_archive_guard", guard)):
+        if not pm.is_registered(plugin):  # installed without its entry points
+            pm.register(plugin, name=name)
     ds = Datasette(
         metadata=metadata(),
         settings={
@@ -33,11 +35,20 @@ def build(db_path: str | Path) -> Datasette:
             "truncate_cells_html": 300, "allow_download": False, "default_page_size": 50,
         },
     )
-    ds.add_database(Database(ds, path=str(db_path), is_mutable=True), name=DATABASE_NAME)
+    # A copy nobody may write (read-only media, a bind mount, another user's file) cannot change: Datasette
+    # reads it as immutable, without the WAL index it could not create.
+    path = Path(db_path).resolve()
+    mutable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    ds.add_database(Database(ds, path=str(path), is_mutable=mutable), name=DATABASE_NAME)
     return ds
 
 
 def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001) -> None:
+    from archive.datasette_plugin import remove_snapshots
+
     ds = build(db_path)
     asyncio.run(ds.invoke_startup())
-    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
+    try:
+        uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
+    finally:
+        remove_snapshots(os.getpid())

@@ -15,7 +15,7 @@ import pytest
 from archive.db import Archive
 from archive.model import Article
 from tests.conftest import ROOT
-from tests.support.servers import child_server, free_port
+from tests.support.servers import child_server, datasette_answers, free_port
 
 PACKAGES = ("archive", "crawler", "portal_archive")
 HEAVY = ("trafilatura", "dateparser", "scrapy", "twisted")
@@ -136,15 +136,7 @@ from portal_archive.cli import main
 main(['serve', '--db', {str(small_archive)!r}, '--port', '{port}'])
 """
     base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=1).close()
-        except OSError:
-            return False
-        return True
-
-    with child_server([sys.executable, "-c", serve], answers, wait=30), \
+    with child_server([sys.executable, "-c", serve], datasette_answers(base), wait=30), \
             urllib.request.urlopen(base + "/archive/articles.json?_shape=array&_col=title") as response:
         assert [row["title"] for row in json.load(response)] == ["Đảng ủy Móng Cái giao ban"]
     search = BLOCKER + f"""

@@ -19,7 +19,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def child_server(command: list[str], ready: Callable[[], bool], wait: float) -> Iterator[None]:
+def child_server(command: list[str], ready: Callable[[], bool], wait: float) -> Iterator[subprocess.Popen]:
     """A server in a child process, for tests and benches: entered once ``ready()`` holds, stopped when
     the block ends; RuntimeError if it exits or is not ready within ``wait`` seconds."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -29,7 +29,7 @@ def child_server(command: list[str], ready: Callable[[], bool], wait: float) -> 
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{command[0]} did not start: {' '.join(command)}")
             time.sleep(0.05)
-        yield
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -41,6 +41,13 @@ def serving(db_path: str | Path, port: int = 0, wait: float = 10.0) -> Iterator[
     its base URL once it answers."""
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "portal_archive", "serve", "--db", str(db_path), "--port", str(port)]
+    with child_server(command, datasette_answers(base), wait):
+        yield base
+
+
+def datasette_answers(base: str) -> Callable[[], bool]:
+    """Whether the Datasette at ``base`` answers yet: a ``ready`` for child_server."""
 
     def answers() -> bool:
         try:
@@ -49,6 +56,4 @@ def serving(db_path: str | Path, port: int = 0, wait: float = 10.0) -> Iterator[
             return False
         return True
 
-    command = [sys.executable, "-m", "portal_archive", "serve", "--db", str(db_path), "--port", str(port)]
-    with child_server(command, answers, wait):
-        yield base
+    return answers
