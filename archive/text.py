@@ -42,7 +42,7 @@ def slugify(text: str) -> str:
 def not_html(body: bytes) -> str | None:
     """Why ``body`` cannot be an article page (empty, a PDF, binary data), or None when it may be one."""
     head = body[:1024]
-    if not body.strip():
+    if not head.strip() and not body.strip():
         return "the page is empty"
     if head.lstrip().startswith(b"%PDF"):
         return "a PDF, not an HTML page"
