@@ -62,6 +62,7 @@ RUN_COLUMNS = {
     "pages": int, "new": int, "changed": int, "unchanged": int, "not_modified": int, "gone": int,
     "errors": int, "links_seen": int, "fallbacks": int, "pid": int, "log_file": str,
     "retrying": int,  # article URLs on the retry schedule when the run ended
+    "listing_fallbacks": int,  # listing pages the profile's listing selectors did not fit
 }
 # Article URLs that could not be fetched or archived, retried on a schedule of their own (see
 # Archive.record_failure) instead of keeping their portal's every run incomplete.

@@ -266,6 +266,11 @@ def _body(page: parsel.Selector, rules: Rules) -> tuple[list[str], list[str], li
     byline = _take(scope, byline_at, None if extractor == "profile" else _generic().byline_max_words)
     for selector in rules.drop:
         _select(scope, selector).drop()
+    if extractor != "profile" and scope is not page and not _in_table(scope.root):
+        # trafilatura tells boilerplate from text better on the whole page than inside one node: the
+        # densest node can be a comment, a ticker, one of several body blocks, and leave the lead out.
+        # A table-era page (the text in a layout cell) is the exception: there the cell is the article.
+        scope = page
     # Where nothing marks the captions up, a short line right after a photo is its caption.
     html = scope.get() if scope is page else _wrap(scope.get())
     paragraphs, found = _sort_lines(_trafilatura_lines(html, images=extractor != "profile" and not captions))
@@ -301,6 +306,11 @@ def _paragraphs_from_breaks(root: etree._Element) -> None:
         for run in runs:
             if run.tag != "p" or (run.text or "").strip() or len(run):
                 parent.append(run)
+
+
+def _in_table(element: etree._Element) -> bool:
+    """Whether the element is, or sits in, a table cell: the article cell of a table-laid-out page."""
+    return element.tag == "td" or next(element.iterancestors("td"), None) is not None
 
 
 def _densest(root: etree._Element) -> etree._Element | None:

@@ -44,6 +44,10 @@ def assess(archive: Archive, portal: str | None = None, keep: int = 5) -> list[R
             usual = sum(map(_rate, earlier)) / len(earlier) if earlier else 0.0
             if _rate(last) > max(JUMP_FLOOR, JUMP_FACTOR * usual):
                 report.flags.append(f"error rate jumped to {_rate(last):.0%} of pages (usually {usual:.0%})")
+            if last.get("listing_fallbacks"):
+                report.flags.append(f"{last['listing_fallbacks']} listing pages matched none of the profile's "
+                                    "listing selectors; their links were read from the whole page: the listing "
+                                    "markup changed, update the profile (portal-archive check)")
             if last["fallbacks"]:
                 report.flags.append(f"{last['fallbacks']} articles fell back to the generic extractor: "
                                     "the portal was probably redesigned, update its profile")

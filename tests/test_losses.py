@@ -9,7 +9,7 @@ from pathlib import Path
 
 from archive.samples.server import SampleSite
 from tests.conftest import cli, crawl_args, rows
-from tests.support.faults import BombedListing
+from tests.support.faults import BombedListing, RedesignedCity
 
 
 def test_a_gzip_bomb_listing_leaves_the_run_incomplete_and_its_articles_are_found_later(tmp_path: Path) -> None:
@@ -48,3 +48,16 @@ def test_an_article_the_archive_refuses_fails_loudly_and_the_others_are_kept(sam
     assert sorted(r["url"] for r in rows(db, "select url from articles")) == [u for u in expected if u != refused]
     run = rows(db, "select status from crawl_runs order by id desc limit 1")[0]
     assert run["status"] == "partial"  # the next run walks past it and tries again
+
+
+def test_a_redesigned_listing_falls_back_to_the_profiles_url_patterns_and_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with SampleSite(count=35, families={"mongcai": RedesignedCity}) as site:
+        result = cli(*crawl_args(site, db, "mongcai"), "--json")
+        expected = {e["url"] for e in site.expected() if e["portal"] == "mongcai"}
+    assert {r["url"] for r in rows(db, "select url from articles")} == expected  # every article, all the same
+    run = rows(db, "select status, listing_fallbacks from crawl_runs order by id desc limit 1")[0]
+    assert json.loads(result.stdout.splitlines()[0])["new"] == len(expected)
+    assert run["listing_fallbacks"] > 0
+    status = cli("status", "--db", str(db))
+    assert "matched none of the profile's listing selectors" in status.stdout

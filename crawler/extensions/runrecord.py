@@ -35,6 +35,7 @@ def run_counts(stats: dict) -> dict[str, int]:
         "links_seen": stats.get("discovery/links", 0),
         "fallbacks": stats.get("extract/generic-fallback", 0),
         "retrying": stats.get("articles/retrying", 0),
+        "listing_fallbacks": stats.get("discovery/listing_fallbacks", 0),
     }
 
 

@@ -192,6 +192,10 @@ class PortalSpider(scrapy.Spider):
         """Queue the listing's new articles, then the next page unless the walk has reached old ground."""
         listing = await asyncio.wrap_future(self.pool.submit(
             read_listing, response.body, response.url, response.encoding, self.profile))
+        if listing.fell_back:  # recorded in crawl_runs, flagged by `status`
+            self.crawler.stats.inc_value("discovery/listing_fallbacks")
+            self.logger.warning("listing.item %r matched nothing: links read from the whole page: %s",
+                                self.profile.listing_item, response.url)
         for url, listing_date in listing.links:
             if request := self._discover(url, listing_date):
                 yield request

@@ -139,3 +139,17 @@ class BombedListing(CityCMS):
         if page == 2 and not self.defused:
             return Response(200, "text/html; charset=utf-8", self.bomb(), {"Content-Encoding": "gzip"})
         return super().render_listing(page)
+
+
+class RedesignedCity(CityCMS):
+    """The city portal after a redesign of its listing pages: other classes, no "next" class, the same
+    URLs. A profile written for the old markup matches nothing on it."""
+
+    def render_listing(self, page: int) -> Response:
+        response = super().render_listing(page)
+        html = response.body.decode("utf-8")
+        for old, new in (('class="news-list"', 'class="danh-sach-tin"'), ('class="news-item"', 'class="tin"'),
+                         ('class="pager"', 'class="phan-trang"'), ('class="next"', 'class="trang-sau"'),
+                         ('class="date"', 'class="ngay-dang"')):
+            html = html.replace(old, new)
+        return replace(response, body=html.encode("utf-8"))
