@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
+from urllib.parse import urlsplit
 
 import parsel
 import trafilatura
@@ -27,7 +28,7 @@ from lxml import etree
 
 from archive.dates import infer_lead_date, isoformat, parse_date, parse_iso
 from archive.model import VN, Article, Hints, Rules
-from archive.text import clean, decode_html, story_key
+from archive.text import clean, decode_html, fold, story_key
 
 # Elements of trafilatura's XML output that hold one block of text each.
 _BLOCKS = {"p", "head", "item", "cell", "quote"}
@@ -139,14 +140,55 @@ def _meta(page: parsel.Selector, *names: str) -> str | None:
     return None
 
 
-def _title(page: parsel.Selector, rules: Rules, jsonld: list[dict]) -> str | None:
-    """The headline: the profile's, or the page's own title node that the <title> tag contains."""
+# Where a <title> or og:title joins the headline to the site's name, a rubric or a date.
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—\-·»:]\s+|\s*[｜：]\s*|\s+[|]\s*")
+_DATE_PART = re.compile(r"[\d./\-\s]+")
+
+
+def _folded(text: str) -> str:
+    """Letters and digits only, marks and case folded: `Cổng TTĐT Móng Cái` → `congttdtmongcai`."""
+    return re.sub(r"\W+", "", fold(text))
+
+
+def _site_names(page: parsel.Selector, jsonld: list[dict], url: str) -> set[str]:
+    """The names a page's title may carry besides the headline: its site name, publisher, host."""
+    names = {_meta(page, "og:site_name", "application-name", "twitter:site") or ""}
+    for item in jsonld:
+        publisher = item.get("publisher")
+        if isinstance(publisher, dict):
+            names.add(str(publisher.get("name") or ""))
+        if item.get("@type") in ("WebSite", "Organization", "NewsMediaOrganization"):
+            names.add(str(item.get("name") or ""))
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    names |= {label for label in host.split(".")[:-1] if len(label) >= 2}
+    return {folded for name in names if len(folded := _folded(name.lstrip("@"))) >= 2}
+
+
+def _strip_site(title: str, names: set[str]) -> str:
+    """``title`` without a trailing site name (or a date beside it): `Headline | The Citizen` → `Headline`."""
+    while True:
+        parts = list(_TITLE_SEPARATOR.finditer(title))
+        if not parts:
+            return title
+        last = parts[-1]
+        head, tail = title[: last.start()].strip(), title[last.end():].strip()
+        folded = _folded(tail)
+        is_site = bool(folded) and any(name in folded or folded in name for name in names)
+        if not head or not ((is_site and len(tail.split()) <= 12) or _DATE_PART.fullmatch(tail)):
+            return title
+        title = head
+
+
+def _title(page: parsel.Selector, rules: Rules, jsonld: list[dict], url: str = "") -> str | None:
+    """The headline: the profile's, or the page's own title node that the <title> tag contains, without
+    the site's name."""
     if found := _first_text(page, rules.title):
         return found
-    head = _first_text(page, "title") or ""
+    names = _site_names(page, jsonld, url)
+    head = _strip_site(_first_text(page, "title") or "", names)
     structured = [_meta(page, "og:title", "twitter:title")] + [j.get("headline") for j in jsonld]
     nodes = [_text(n) for n in _select(page, _TITLE_NODES) if not n.xpath("ancestor-or-self::a | .//a")]
-    candidates = [clean(c) for c in structured + nodes if c and len(clean(c).split()) >= 3]
+    candidates = [_strip_site(clean(c), names) for c in structured + nodes if c and len(clean(c).split()) >= 3]
     for candidate in candidates:
         if candidate in head:
             return candidate
@@ -349,7 +391,7 @@ def extract(
     html = decode_html(page, content_type) if isinstance(page, bytes) else unicodedata.normalize("NFC", page)
     selector = parsel.Selector(text=html or "<html></html>")
     jsonld = _jsonld(selector)
-    title = _title(selector, rules, jsonld)
+    title = _title(selector, rules, jsonld, url)
     published, published_from = _published(selector, rules, hints, jsonld)
     metadata_author = next(
         (a.get("name") for j in jsonld if isinstance(a := j.get("author"), dict)), None

@@ -103,3 +103,23 @@ def test_generic_path_matches_every_sample_portal_page(sample_site: SampleSite) 
             assert got.published == want["published"], want["url"]
         else:
             assert got.published[:10] == want["published"][:10]
+
+
+BODY = "<p>" + "Đoạn văn bản đủ dài của bài viết, kể lại một hội nghị của thành phố trong quý vừa qua. " * 3 + "</p>"
+
+
+@pytest.mark.parametrize(("url", "head", "meta", "title"), [
+    ("https://www.citizen.co.za/news/a", "Eskom warns of load shedding | The Citizen",
+     '<meta property="og:site_name" content="The Citizen">', "Eskom warns of load shedding"),
+    ("https://www.seznamzpravy.cz/clanek/a", "Vláda schválila rozpočet na příští rok - Seznam Zprávy", "",
+     "Vláda schválila rozpočet na příští rok"),
+    ("https://www.dw.com/de/a", "Post-Vac-Syndrom: Was wissen wir? – DW – 13.06.2023", "",
+     "Post-Vac-Syndrom: Was wissen wir?"),
+    ("https://halong.gov.vn/vi-vn/tin/a", "Hội nghị giao ban quý 1/2023 - Cổng thông tin điện tử Thành phố Hạ Long",
+     "", "Hội nghị giao ban quý 1/2023"),
+    # A separator inside the headline is the headline's own.
+    ("https://example.vn/a", "Móng Cái: Thành phố biên giới năng động", "", "Móng Cái: Thành phố biên giới năng động"),
+])
+def test_titles_lose_the_site_name_and_keep_their_own_words(url: str, head: str, meta: str, title: str) -> None:
+    page = f"<html><head><title>{head}</title>{meta}</head><body><article>{BODY}</article></body></html>"
+    assert extract(page, url).title == title
