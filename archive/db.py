@@ -116,13 +116,18 @@ class ArchiveError(RuntimeError):
     """The archive file cannot be opened or written; the message says why in one line."""
 
 
+def writable(path: str | Path) -> bool:
+    """Whether anyone here may change the file: it and its folder are writable. A copy nobody may write
+    (read-only media, a bind mount, another user's file) cannot change, and is read as immutable."""
+    path = Path(path).resolve()
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
 def read_only_uri(path: str | Path) -> str:
     """The URI that reads ``path`` without ever writing: ``mode=ro`` where SQLite can keep its WAL index
-    beside the file, ``immutable=1`` where it cannot (a read-only folder or medium, a file the user may
-    not write): nothing writes such a copy, so it cannot change under the reader."""
-    path = Path(path).resolve()
-    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
-    return f"file:{quote(str(path))}?{'mode=ro' if writable else 'immutable=1'}"
+    beside the file, ``immutable=1`` where it cannot (see :func:`writable`)."""
+    resolved = Path(path).resolve()
+    return f"file:{quote(str(resolved))}?{'mode=ro' if writable(resolved) else 'immutable=1'}"
 
 
 class Archive:
@@ -431,6 +436,16 @@ class Archive:
 
     def close(self) -> None:
         self.db.close()
+
+
+@contextmanager
+def reading(path: str | Path) -> Iterator[Archive]:
+    """The archive opened by a command that only reads it (status, search, serve): never written."""
+    archive = Archive(path, readonly=True)
+    try:
+        yield archive
+    finally:
+        archive.close()
 
 
 @contextmanager

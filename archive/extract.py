@@ -28,7 +28,7 @@ from lxml import etree
 
 from archive.dates import infer_lead_date, isoformat, parse_date, parse_iso
 from archive.model import VN, Article, Hints, Rules
-from archive.text import clean, decode_html, fold, story_key
+from archive.text import clean, decode_html, letters, story_key
 
 # Elements of trafilatura's XML output that hold one block of text each.
 _BLOCKS = {"p", "head", "item", "cell", "quote"}
@@ -145,11 +145,6 @@ _TITLE_SEPARATOR = re.compile(r"\s+[|–—\-·»:]\s+|\s*[｜：]\s*|\s+[|]\s*"
 _DATE_PART = re.compile(r"[\d./\-\s]+")
 
 
-def _folded(text: str) -> str:
-    """Letters and digits only, marks and case folded: `Cổng TTĐT Móng Cái` → `congttdtmongcai`."""
-    return re.sub(r"\W+", "", fold(text))
-
-
 def _site_names(page: parsel.Selector, jsonld: list[dict], url: str) -> set[str]:
     """The names a page's title may carry besides the headline: its site name, publisher, host."""
     names = {_meta(page, "og:site_name", "application-name", "twitter:site") or ""}
@@ -161,7 +156,7 @@ def _site_names(page: parsel.Selector, jsonld: list[dict], url: str) -> set[str]
             names.add(str(item.get("name") or ""))
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     names |= {label for label in host.split(".")[:-1] if len(label) >= 2}
-    return {folded for name in names if len(folded := _folded(name.lstrip("@"))) >= 2}
+    return {folded for name in names if len(folded := letters(name.lstrip("@"))) >= 2}
 
 
 def _strip_site(title: str, names: set[str]) -> str:
@@ -172,14 +167,14 @@ def _strip_site(title: str, names: set[str]) -> str:
             return title
         last = parts[-1]
         head, tail = title[: last.start()].strip(), title[last.end():].strip()
-        folded = _folded(tail)
+        folded = letters(tail)
         is_site = bool(folded) and any(name in folded or folded in name for name in names)
         if not head or not ((is_site and len(tail.split()) <= 12) or _DATE_PART.fullmatch(tail)):
             return title
         title = head
 
 
-def _title(page: parsel.Selector, rules: Rules, jsonld: list[dict], url: str = "") -> str | None:
+def _title(page: parsel.Selector, rules: Rules, jsonld: list[dict], url: str) -> str | None:
     """The headline: the profile's, or the page's own title node that the <title> tag contains, without
     the site's name."""
     if found := _first_text(page, rules.title):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from archive import lock
-from archive.db import Archive
+from archive.db import Archive, reading
 
 # An error rate this much higher than the portal's usual one, and above the floor, is a jump.
 JUMP_FACTOR, JUMP_FLOOR = 2.0, 0.10
@@ -63,8 +63,5 @@ def assess(archive: Archive, portal: str | None = None, keep: int = 5) -> list[R
 
 def assess_archive(db: str, portal: str | None = None, keep: int = 5) -> list[Report]:
     """`portal-archive status`: :func:`assess` over the archive file ``db``."""
-    archive = Archive(db, readonly=True)
-    try:
+    with reading(db) as archive:
         return assess(archive, portal, keep)
-    finally:
-        archive.close()

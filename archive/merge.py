@@ -166,7 +166,6 @@ def merge(target: Archive, shard_path: str | Path) -> MergeResult:
     return result
 
 
-
 def merge_all(into: str | Path, shards: list[str]) -> Iterator[tuple[str, MergeResult | ArchiveError]]:
     """`portal-archive merge`: each shard into the archive ``into`` (created if missing), under its
     write lock; yields each shard with what it gave, or the error that kept it out (the others are

@@ -212,12 +212,8 @@ def search_archive(db: str, query: str, *, portal: str | None = None, since: dat
                    limit: int = 20) -> list[Hit]:
     """`portal-archive search`: :func:`search` over the archive file ``db``; a date without an offset is
     Vietnam time."""
-    from archive.db import Archive
+    from archive.db import reading
 
-    archive = Archive(db, readonly=True)
-    try:
-        start = (since if since is None or since.tzinfo else since.replace(tzinfo=VN))
-        return search(archive.db.conn, query, portal=portal, limit=limit,
-                      since=start.isoformat() if start else None)
-    finally:
-        archive.close()
+    start = since if since is None or since.tzinfo else since.replace(tzinfo=VN)
+    with reading(db) as archive:
+        return search(archive.db.conn, query, portal=portal, limit=limit, since=start.isoformat() if start else None)

@@ -13,6 +13,7 @@ from datasette.app import Datasette
 from datasette.database import Database
 
 from archive.datasette_plugin import DATABASE_NAME
+from archive.db import writable
 
 
 def metadata() -> dict:
@@ -35,11 +36,10 @@ def build(db_path: str | Path) -> Datasette:
             "truncate_cells_html": 300, "allow_download": False, "default_page_size": 50,
         },
     )
-    # A copy nobody may write (read-only media, a bind mount, another user's file) cannot change: Datasette
-    # reads it as immutable, without the WAL index it could not create.
+    # A copy nobody may write cannot change: Datasette reads it as immutable, without the WAL index it
+    # could not create.
     path = Path(db_path).resolve()
-    mutable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
-    ds.add_database(Database(ds, path=str(path), is_mutable=mutable), name=DATABASE_NAME)
+    ds.add_database(Database(ds, path=str(path), is_mutable=writable(path)), name=DATABASE_NAME)
     return ds
 
 

@@ -28,10 +28,15 @@ def fold(text: str) -> str:
     return _MARKS.sub("", decomposed).lower()
 
 
+def letters(text: str) -> str:
+    """Its letters and digits alone, case and marks folded: `Cổng TTĐT Móng Cái` → `congttdtmongcai`."""
+    return re.sub(r"[\W_]+", "", fold(text))
+
+
 def story_key(text: str) -> str | None:
     """Equal for two bodies that differ only in case, marks, spacing and punctuation."""
-    letters = re.sub(r"[\W_]+", "", fold(text))
-    return hashlib.sha256(letters.encode()).hexdigest()[:20] if letters else None
+    folded = letters(text)
+    return hashlib.sha256(folded.encode()).hexdigest()[:20] if folded else None
 
 
 def slugify(text: str) -> str:

@@ -141,8 +141,7 @@ def add_portal(url: str, name: str | None = None, force: bool = False, directory
     added = Added(path, name, found.articles is not None, warnings=warnings)
     if listing is None or not found.articles:
         return added
-    for old in testpages.folder(profile).glob("*-*.*"):  # a profile written anew gets its pages anew
-        old.unlink()
+    testpages.clear(profile)  # a profile written anew gets its pages anew
     added.saved.append(testpages.save(profile, "listing", url, listing.body, listing.content_type,
                                       listing.fetched_at))
     links = testpages.listing_of(listing.body, url, profile, listing.content_type).links

@@ -43,6 +43,21 @@ class SavedPage:
     def body(self) -> bytes:
         return gzip.decompress(self.path.read_bytes())
 
+    def gives(self, profile: Profile) -> dict:
+        """What the page gives today, read with ``profile``, in the form ``expected`` holds."""
+        return actual(self.kind, self.body, self.url, profile, self.content_type, self.fetched_at, self.listing_date)
+
+    def write(self) -> None:
+        """Its JSON beside it: where it was fetched, what the crawl knew, and ``expected``."""
+        data = {"url": self.url, "content_type": self.content_type, "fetched_at": self.fetched_at,
+                "listing_date": self.listing_date, "expected": self.expected}
+        _meta(self.path).write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _meta(page: Path) -> Path:
+    """The JSON file beside a saved page."""
+    return page.with_name(page.name.removesuffix(".html.gz") + ".json")
+
 
 def folder(profile: Profile) -> Path:
     return Path(profile.source).with_suffix("")
@@ -69,7 +84,7 @@ def saved_pages(profile: Profile) -> list[SavedPage]:
     """The portal's saved pages, in name order; a page without its JSON is left out (see ``problems``)."""
     pages = []
     for path in sorted(folder(profile).glob("*.html.gz")):
-        meta = path.with_name(path.name.removesuffix(".html.gz") + ".json")
+        meta = _meta(path)
         kind = path.name.split("-")[0]
         if kind not in KINDS or not meta.exists():
             continue
@@ -86,7 +101,7 @@ def problems(profile: Profile) -> list[str]:
     if not where.is_dir():
         return [f"{where}: no folder of saved pages for portal {profile.name!r}"]
     for path in sorted(where.glob("*.html.gz")):
-        meta = path.with_name(path.name.removesuffix(".html.gz") + ".json")
+        meta = _meta(path)
         if not meta.exists():
             found.append(f"{path}: no {meta.name} beside it")
         if path.name.split("-")[0] not in KINDS:
@@ -104,28 +119,26 @@ def save(profile: Profile, kind: str, url: str, body: bytes, content_type: str |
     number = 1 + sum(1 for _ in where.glob(f"{kind}-*.html.gz"))
     path = where / f"{kind}-{number}.html.gz"
     path.write_bytes(gzip.compress(body, mtime=0))
-    _write_json(path, {
-        "url": url, "content_type": content_type, "fetched_at": fetched_at, "listing_date": listing_date,
-        "expected": actual(kind, body, url, profile, content_type, fetched_at, listing_date),
-    })
+    page = SavedPage(kind, path, url, content_type, fetched_at, listing_date, {})
+    page.expected = page.gives(profile)
+    page.write()
     return path
 
 
-def _write_json(page: Path, data: dict) -> None:
-    meta = page.with_name(page.name.removesuffix(".html.gz") + ".json")
-    meta.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+def clear(profile: Profile) -> None:
+    """Remove the portal's saved pages and their JSON, before saving them anew."""
+    for old in folder(profile).glob("*-*.*"):
+        old.unlink()
 
 
 def update(profile: Profile) -> int:
     """Write the expected JSON of every saved page anew; returns how many changed."""
     changed = 0
     for page in saved_pages(profile):
-        now = actual(page.kind, page.body, page.url, profile, page.content_type, page.fetched_at, page.listing_date)
-        if now != page.expected:
+        if (now := page.gives(profile)) != page.expected:
             changed += 1
-            _write_json(page.path, {"url": page.url, "content_type": page.content_type,
-                                    "fetched_at": page.fetched_at, "listing_date": page.listing_date,
-                                    "expected": now})
+            page.expected = now
+            page.write()
     return changed
 
 

@@ -50,13 +50,11 @@ class Worker:
     def ready(cls, redis_url: str, shard: str, name: str | None = None, **options: Any) -> Worker:
         """A worker whose Redis answers and whose shard can be used, or a one-line error now
         (ConnectionError, ArchiveError, ArchiveLockedError)."""
-        from archive.db import Archive
-        from archive.lock import holder
+        from archive.db import writing
 
         cluster.connect(redis_url)
-        if (pid := holder(shard)) is not None:
-            raise ArchiveLockedError(f"{shard}: another process is writing this shard (pid {pid}); try again later")
-        Archive(shard).close()
+        with writing(shard):  # ArchiveLockedError now, with the lock's own message, if another process writes it
+            pass
         worker = cls(redis_url, shard, **options)
         if name:
             worker.name = name

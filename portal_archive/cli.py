@@ -200,10 +200,11 @@ def extract(page: click.utils.LazyFile, url: str, portal: str | None, listing_da
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535))
 def serve(db: str, host: str, port: int) -> None:
     """Serve the archive with Datasette."""
-    from archive.db import Archive
+    from archive.db import reading
     from archive.serve import serve as run_serve
 
-    Archive(db, readonly=True).close()  # one clear line if the file is not a usable archive
+    with reading(db):  # one clear line now if the file is not a usable archive
+        pass
     click.echo(f"Serving {db} at http://{host}:{port}/archive  (Ctrl-C to stop)")
     run_serve(db, host, port)
 

@@ -27,8 +27,7 @@ def _get(url: str) -> tuple[bytes, str | None]:
 def save(name: str, site: SampleSite) -> list[str]:
     profile = load_profile(name)
     origin, family = site.origins[name], site.running[name].family
-    for old in testpages.folder(profile).glob("*-*.*"):
-        old.unlink()
+    testpages.clear(profile)
     saved, dates = [], {}
     path = profile.start_urls[0]
     for _ in range(2):  # the first listing page, then the one its "next" link leads to
