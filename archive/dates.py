@@ -1,16 +1,17 @@
-"""Publication times as Vietnamese portals print them, as UTC+7 datetimes.
+"""Publication times as Vietnamese portals print them, as aware datetimes.
 
 Most date lines hold a numeric day/month/year and a time, among labels and weekdays (`Thứ Năm,
 12/03/2020, 13:42 [GMT+7]`, `Cập nhật lúc 15h20 ngày 11/07/2024`): those are found by one regex and
 read by strptime, since dateparser's language-aware search costs about a millisecond a date, in
 the crawl's own process for every listing date. The worded forms (`ngày 12 tháng 3 năm 2020`)
-go to dateparser. Either way the result is pinned to Vietnam time.
+go to dateparser. A time keeps the UTC offset the page gives (`GMT+2`, `+00:00` in a JSON-LD stamp);
+Vietnam time (+07:00) is assumed only where the page gives none.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import dateparser
 
@@ -30,6 +31,17 @@ _DATE = r"\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}"
 _TIME = r"\d{1,2}\s*(?::|h|giờ)\s*\d{2}(?!\d)"
 # A numeric date with the time before or after it, within a few characters of labels and commas.
 _NUMERIC = re.compile(rf"(?:(?P<t1>{_TIME})\D{{0,12}}?)?(?P<date>{_DATE})(?:\D{{0,12}}?(?P<t2>{_TIME}))?")
+# An offset printed beside the time: `[GMT+7]`, `(UTC+02:00)`, `GMT-5`.
+_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*(?P<sign>[+-])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?\b")
+
+
+def _offset(text: str) -> timezone:
+    """The offset a date line prints, or Vietnam time."""
+    match = _OFFSET.search(text)
+    if not match or int(match.group("hours")) > 14:
+        return VN
+    delta = timedelta(hours=int(match.group("hours")), minutes=int(match.group("minutes") or 0))
+    return timezone(-delta if match.group("sign") == "-" else delta)
 
 
 def _time(text: str) -> str:
@@ -38,7 +50,8 @@ def _time(text: str) -> str:
 
 
 def parse_date(text: str | None) -> datetime | None:
-    """The moment a date line names, in UTC+7, or None when it names no full date."""
+    """The moment a date line names, at the offset it prints (else UTC+7), or None when it names no
+    full date."""
     if not text:
         return None
     text = clean(text)
@@ -48,7 +61,7 @@ def parse_date(text: str | None) -> datetime | None:
             date = re.sub(r"\s*[/.-]\s*", "/", match.group("date"))
             clock = match.group("t2") or match.group("t1")
             return datetime.strptime(f"{date} {_time(clock) if clock else '00:00'}", "%d/%m/%Y %H:%M").replace(
-                tzinfo=VN)
+                tzinfo=_offset(text))
         parsed = dateparser.parse(text, languages=["vi", "en"], settings=_SETTINGS)
     except (ValueError, OverflowError):  # 31/02/2024, or a year out of range
         return None
@@ -56,18 +69,21 @@ def parse_date(text: str | None) -> datetime | None:
 
 
 def parse_iso(value: str | None) -> datetime | None:
-    """An ISO 8601 stamp from JSON-LD or a meta tag; a stamp without offset is Vietnam time."""
+    """An ISO 8601 stamp from JSON-LD or a meta tag, at its own offset; one without is Vietnam time."""
     if not value:
         return None
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return parse_date(value)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=VN)).astimezone(VN)
+    return moment if moment.tzinfo else moment.replace(tzinfo=VN)
 
 
 def isoformat(moment: datetime | None) -> str | None:
-    return moment.astimezone(VN).isoformat(timespec="seconds") if moment else None
+    """`2024-07-11T16:58:00+07:00`: to the second, at the moment's own offset (Vietnam time if none)."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=VN)).isoformat(timespec="seconds")
 
 
 # "Sáng 20/10, …", "Ngày 21/3, …": a lead that gives day and month only.

@@ -75,8 +75,8 @@ RETRY_LONGEST = timedelta(days=30)
 PORTAL_COLUMNS = {"name": str, "title": str, "base_url": str, "crawled_from": str, "last_crawled": str}
 SEARCHED = ("title", "text", "captions")
 _FOLD_D = "replace(replace({0}, 'đ', 'd'), 'Đ', 'D')"
-# Seconds since 1970 of the publication time (0 when unknown), then the id: unique, and ordered like
-# `order by published desc, id desc` (every stored time has the same +07:00 offset).
+# Seconds since 1970 of the publication time (0 when unknown), then the id: unique, and ordered by the
+# true moment even where pages gave other offsets than +07:00.
 KEY_SHIFT = 2**31
 SEARCH_KEY = f"coalesce(cast(strftime('%s', published) as integer), 0) * {KEY_SHIFT} + id"
 SEARCH_VIEW = (

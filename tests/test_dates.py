@@ -1,4 +1,4 @@
-"""Every date form of shared/portals.md parses to the minute, in UTC+7."""
+"""Every date form of shared/portals.md parses to the minute, at the page's own offset or else UTC+7."""
 
 from __future__ import annotations
 
@@ -27,6 +27,27 @@ def test_lines_without_a_full_date_give_none(text: str) -> None:
     assert parse_date(text) is None
 
 
-def test_iso_stamps_are_shown_in_vietnam_time() -> None:
-    assert isoformat(parse_iso("2020-03-12T06:42:00Z")) == "2020-03-12T13:42:00+07:00"
+def test_iso_stamps_keep_their_own_offset_and_only_a_bare_one_is_vietnam_time() -> None:
+    assert isoformat(parse_iso("2020-03-12T06:42:00Z")) == "2020-03-12T06:42:00+00:00"
+    assert isoformat(parse_iso("2020-03-12T08:42:00+02:00")) == "2020-03-12T08:42:00+02:00"
     assert isoformat(parse_iso("2020-03-12T13:42:00")) == "2020-03-12T13:42:00+07:00"
+
+
+@pytest.mark.parametrize(("text", "iso"), [
+    ("12.03.2020 08:42 (GMT+2)", "2020-03-12T08:42:00+02:00"),
+    ("12/03/2020 08:42 UTC-05:00", "2020-03-12T08:42:00-05:00"),
+    ("12/03/2020 08:42 UTC+05:30", "2020-03-12T08:42:00+05:30"),
+])
+def test_a_printed_offset_is_kept(text: str, iso: str) -> None:
+    assert isoformat(parse_date(text)) == iso
+
+
+def test_a_page_s_own_offset_reaches_the_article() -> None:
+    from archive.extract import extract
+
+    body = "<p>" + "Một đoạn văn đủ dài để là thân bài của bài báo, không phải trình đơn hay chú thích. " * 3 + "</p>"
+    stamped = ('<html><head><meta property="article:published_time" content="2024-07-11T11:58:00+02:00">'
+               f"</head><body><article><h1>Tiêu đề của bài viết này</h1>{body}</article></body></html>")
+    bare = stamped.replace("+02:00", "")
+    assert extract(stamped, "https://example.org/a").published == "2024-07-11T11:58:00+02:00"
+    assert extract(bare, "https://example.org/a").published == "2024-07-11T11:58:00+07:00"
