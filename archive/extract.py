@@ -28,7 +28,7 @@ from lxml import etree
 
 from archive.dates import infer_lead_date, isoformat, parse_date, parse_iso
 from archive.model import VN, Article, Hints, Rules
-from archive.text import clean, decode_html, letters, story_key
+from archive.text import clean, decode_html, fold, letters, story_key
 
 # Elements of trafilatura's XML output that hold one block of text each.
 _BLOCKS = {"p", "head", "item", "cell", "quote"}
@@ -43,7 +43,6 @@ _BYLINE_NODES = (
     "[class*=author], [class*=byline], [itemprop=author], [class*=tacgia], [class*=tac-gia], "
     "[align=right], [style*='text-align: right'], [style*='text-align:right']"
 )
-_TITLE_NODES = "h1, [class*=title], [class*=tieude], [class*=tieu-de], [class*=headline]"
 _DATE_NODES = "time, [class*=date], [class*=time], [class*=ngay]"
 # Text nodes outside links and lists: where a page prints its own date line.
 _FREE_TEXT = "//body//text()[normalize-space()][not(ancestor::a or ancestor::li or ancestor::script " \
@@ -54,6 +53,7 @@ _FREE_TEXT = "//body//text()[normalize-space()][not(ancestor::a or ancestor::li 
 class _Generic:
     junk: re.Pattern[str]
     unit: re.Pattern[str]
+    site_words: re.Pattern[str]
     byline_max_words: int
 
 
@@ -63,6 +63,7 @@ def _generic() -> _Generic:
     return _Generic(
         junk=_alternation(data["junk"]),
         unit=re.compile(data["unit"], re.IGNORECASE),
+        site_words=_alternation(data["site_words"]),
         byline_max_words=data["byline_max_words"],
     )
 
@@ -107,7 +108,8 @@ def _lines(element: etree._Element) -> list[str]:
     def walk(node: etree._Element) -> None:
         block = node.tag == "br" or node.tag in _BLOCK_TAGS
         parts.append("\n" if block else "")
-        parts.append(node.text or "")
+        if isinstance(node.tag, str):  # a comment's text (`[if IE 9]><video …`) is not the page's
+            parts.append(node.text or "")
         for child in node:
             walk(child)
             parts.append(child.tail or "")
@@ -175,22 +177,61 @@ def _strip_site(title: str, names: set[str]) -> str:
 
 
 def _title(page: parsel.Selector, rules: Rules, jsonld: list[dict], url: str) -> str | None:
-    """The headline: the profile's, or the page's own title node that the <title> tag contains, without
-    the site's name."""
+    """The headline: the profile's; else the one the page declares for sharing (og:title, JSON-LD
+    headline), its <h1> or its <title>, without the site's name; else, where all of those only name the
+    portal or a rubric, the most prominent short line above the body (see :func:`_prominent_line`)."""
     if found := _first_text(page, rules.title):
         return found
     names = _site_names(page, jsonld, url)
-    head = _strip_site(_first_text(page, "title") or "", names)
-    structured = [_meta(page, "og:title", "twitter:title")] + [j.get("headline") for j in jsonld]
-    nodes = [_text(n) for n in _select(page, _TITLE_NODES) if not n.xpath("ancestor-or-self::a | .//a")]
-    candidates = [_strip_site(clean(c), names) for c in structured + nodes if c and len(clean(c).split()) >= 3]
-    for candidate in candidates:
-        if candidate in head:
-            return candidate
-    if candidates:
-        return candidates[0]
-    parts = re.split(r"\s+[-|–]\s+", head)
-    return max(parts, key=len) if head else None
+    declared = [_meta(page, "og:title"), _meta(page, "twitter:title")]
+    declared += [str(j["headline"]) for j in jsonld if isinstance(j.get("headline"), str)]
+    headings = [_text(n) for n in page.css("h1") if not n.xpath("ancestor-or-self::a | .//a")]
+    for candidate in [*declared, *headings, _first_text(page, "title")]:
+        headline = _strip_site(clean(candidate or ""), names)
+        if not _names_site(headline, names):
+            return headline
+    return _prominent_line(page, names)
+
+
+def _names_site(text: str, names: set[str]) -> bool:
+    """Whether a line only names the site, perhaps with a rubric: `Cổng TTĐT thành phố Móng Cái`,
+    `UBND tỉnh Quảng Ninh - Tin tức`. What is left without the site's names and the words portals call
+    themselves by (``generic.yaml``'s ``site_words``) is too short to be a headline."""
+    folded = letters(_generic().site_words.sub(" ", fold(text)))
+    for name in sorted(names, key=len, reverse=True):
+        folded = folded.replace(name, "")
+    return len(folded) < _RUBRIC_LETTERS
+
+
+# How many letters a rubric or a word like `thành phố` has at most: `tintucsukien` has 12.
+_RUBRIC_LETTERS = 16
+# Where a line stands out from the text around it: a heading, bold type, a larger font.
+_PROMINENT = "ancestor-or-self::*[self::h1 or self::h2 or self::h3 or self::b or self::strong or " \
+    "self::font[@size >= 4 or starts-with(@size, '+')] or contains(@style, 'font-size') or " \
+    "contains(@style, 'bold')]"
+
+
+def _prominent_line(page: parsel.Selector, names: set[str]) -> str | None:
+    """A headline printed as a plain span or div: of the lines of 3 to 60 words before the page's first
+    long paragraph that are not a link, a sentence, a date or the site's name, the last prominent one
+    (the nearest to the body), or the last one where none stands out."""
+    prominent = plain = None
+    for node in page.root.xpath(_FREE_TEXT):
+        text = clean(node)
+        words = len(text.split())
+        holder = node.getparent()
+        if node.is_tail:  # a tail is printed in the parent of the element it follows
+            holder = holder.getparent()
+        stands_out = holder is not None and bool(holder.xpath(_PROMINENT))
+        if words > 60 or (len(text) >= 200 and not stands_out):
+            break  # the body has begun
+        if words < 3 or text.endswith((".", ";")) or _generic().junk.fullmatch(text) or \
+                _names_site(text, names) or parse_date(text):
+            continue
+        plain = text
+        if stands_out:
+            prominent = text
+    return prominent or plain
 
 
 def _published(page: parsel.Selector, rules: Rules, hints: Hints, jsonld: list[dict]
@@ -275,10 +316,47 @@ def _split_byline(paragraphs: list[str], named: list[str]) -> tuple[list[str], s
     if not lines:  # nothing marked the byline: take short closing lines without a full stop
         while paragraphs and len(lines) < 2 and short(paragraphs[-1]):
             lines.insert(0, paragraphs.pop())
+        if not lines and paragraphs and _one_line_byline(paragraphs[-1]):
+            lines.append(paragraphs.pop())  # `Vi Thu, Trần Bình - Trung tâm Truyền thông và Văn hóa …`
     elif paragraphs and short(paragraphs[-1]) and generic.unit.fullmatch(paragraphs[-1]):
         lines.append(paragraphs.pop())  # the unit line, printed apart from the marked author
     unit = lines.pop() if len(lines) > 1 and generic.unit.fullmatch(lines[-1]) else None
+    if unit is None and lines and (parts := _one_line_byline(lines[-1])):
+        lines[-1], unit = parts
     return paragraphs, " - ".join(lines) or None, unit
+
+
+# A byline's label: `Bài, ảnh:`, `Tin và ảnh:`.
+_BYLINE_LABEL = re.compile(r"^(?:(?:bài|tin|ảnh|video|clip)(?:\s*(?:,|và|&)\s*(?:bài|tin|ảnh|video|clip))*)\s*:\s*",
+                           re.IGNORECASE)
+# A unit at the end of a byline line, best first: in brackets, after the last dash, after the last comma.
+_UNIT_TAILS = [re.compile(r"(?P<names>.*?)\s*\((?P<unit>[^()]+)\)\s*$"),
+               re.compile(r"(?P<names>.*)\s[-–—]\s+(?P<unit>[^-–—]+)$"),
+               re.compile(r"(?P<names>.*),\s*(?P<unit>[^,]+)$")]
+# How many words one name has at most: `Nguyễn Thị Thu Hằng`.
+_NAME_WORDS = 5
+
+
+def _one_line_byline(line: str) -> tuple[str, str] | None:
+    """(author, unit) where one line names the author(s), perhaps co-authors, and their unit:
+    `Thu Hằng - Hải Đăng (Trung tâm TT&VH Móng Cái)` → `Thu Hằng - Hải Đăng`, `Trung tâm TT&VH Móng Cái`."""
+    if len(line.split()) > 3 * _generic().byline_max_words:
+        return None
+    for tail in _UNIT_TAILS:
+        if not (match := tail.match(line)):
+            continue
+        unit, names = clean(match.group("unit")), _BYLINE_LABEL.sub("", match.group("names")).strip(" -–—,")
+        if _generic().unit.fullmatch(unit) and _are_names(names):
+            return names, unit
+    return None
+
+
+def _are_names(text: str) -> bool:
+    """Whether ``text`` is one or more people's names: short runs of capitalised words."""
+    people = [p for p in re.split(r"\s*(?:[-–—,;&]|\bvà\b)\s*", text) if p]
+    return bool(people) and all(
+        len(words := person.split()) <= _NAME_WORDS and all(w[:1].isupper() for w in words) for person in people
+    )
 
 
 def _wrap(fragment: str) -> str:

@@ -123,3 +123,46 @@ BODY = "<p>" + "Đoạn văn bản đủ dài của bài viết, kể lại mộ
 def test_titles_lose_the_site_name_and_keep_their_own_words(url: str, head: str, meta: str, title: str) -> None:
     page = f"<html><head><title>{head}</title>{meta}</head><body><article>{BODY}</article></body></html>"
     assert extract(page, url).title == title
+
+
+@pytest.mark.parametrize(("closing", "author", "unit"), [
+    ("Thu Hằng - Hải Đăng (Trung tâm TT&VH Móng Cái)", "Thu Hằng - Hải Đăng", "Trung tâm TT&VH Móng Cái"),
+    ("Bài, ảnh: Vi Thu, Trần Bình - Trung tâm Truyền thông và Văn hóa thành phố Móng Cái", "Vi Thu, Trần Bình",
+     "Trung tâm Truyền thông và Văn hóa thành phố Móng Cái"),
+    ("Nguyễn Thị Thu Hằng (TTTT&VH Móng Cái)", "Nguyễn Thị Thu Hằng", "TTTT&VH Móng Cái"),
+])
+def test_author_co_author_and_unit_on_one_line_are_split(closing: str, author: str, unit: str) -> None:
+    page = f"<html><body><article><h1>Hội nghị giao ban quý 1</h1>{BODY}<p>{closing}</p></article></body></html>"
+    article = extract(page, "https://example.vn/a")
+    assert (article.author, article.unit) == (author, unit)
+    assert closing not in article.text and article.paragraphs
+
+
+def test_a_closing_sentence_with_a_dash_stays_in_the_body() -> None:
+    closing = "Hội nghị kéo dài trong hai ngày, từ sáng thứ Hai - Trung tâm hội nghị tỉnh"
+    page = f"<html><body><article><h1>Hội nghị giao ban quý 1</h1>{BODY}<p>{closing}</p></article></body></html>"
+    assert extract(page, "https://example.vn/a").paragraphs[-1] == closing
+
+
+def test_comment_markup_is_never_a_caption() -> None:
+    ie = "<!--[if IE 9]><video style='display: none;'><![endif]-->"
+    figure = f"<figure><img src='a.jpg'><figcaption>{ie}Toàn cảnh hội nghị{ie}</figcaption></figure>"
+    page = f"<html><body><article><h1>Hội nghị giao ban quý 1</h1>{BODY}{figure}{BODY}</article></body></html>"
+    article = extract(page, "https://example.vn/a")
+    assert article.captions == ["Toàn cảnh hội nghị"]
+    assert not any("if IE" in line or "video" in line for line in article.paragraphs)
+
+
+@pytest.mark.parametrize("header", [
+    "<div class='x1'><span style='font-size:22px'>Móng Cái ra quân làm sạch bãi biển Trà Cổ</span></div>",
+    "<div><b>Móng Cái ra quân làm sạch bãi biển Trà Cổ</b></div><div>Cập nhật: 11/07/2024 16:58</div>",
+    "<table><tr><td><font size='4'>Móng Cái ra quân làm sạch bãi biển Trà Cổ</font></td></tr></table>",
+])
+def test_a_headline_under_a_generic_title_is_found_by_its_prominence(header: str) -> None:
+    """`<title>` and og:title name only the portal and a rubric; the headline is a plain styled line."""
+    page = ("<html><head><title>Cổng thông tin điện tử thành phố Móng Cái - Tin tức</title>"
+            "<meta property='og:title' content='UBND thành phố Móng Cái'></head><body>"
+            "<div><span>CỔNG THÔNG TIN ĐIỆN TỬ THÀNH PHỐ MÓNG CÁI</span></div>"
+            "<ul><li><a href='/'>Trang chủ</a></li><li><a href='/tin'>Tin tức sự kiện</a></li></ul>"
+            f"<div><span>Tin hoạt động</span></div>{header}<div class='c2'>{BODY}</div></body></html>")
+    assert extract(page, "https://mongcai.gov.vn/tin/a").title == "Móng Cái ra quân làm sạch bãi biển Trà Cổ"
