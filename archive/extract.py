@@ -72,7 +72,8 @@ def _alternation(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
-def _select(node: parsel.Selector, selector: str) -> parsel.SelectorList:
+def select(node: parsel.Selector, selector: str) -> parsel.SelectorList:
+    """The nodes a profile selector picks: XPath when it starts with `/`, `(` or `./`, else CSS."""
     return node.xpath(selector) if selector.startswith(("/", "(", "./")) else node.css(selector)
 
 
@@ -85,7 +86,7 @@ def _texts(nodes: parsel.SelectorList) -> list[str]:
 
 
 def _first_text(node: parsel.Selector, selector: str | None) -> str | None:
-    texts = _texts(_select(node, selector)) if selector else []
+    texts = _texts(select(node, selector)) if selector else []
     return texts[0] if texts else None
 
 
@@ -94,7 +95,7 @@ def _take(scope: parsel.Selector, selector: str | None, max_words: int | None = 
     if not selector:
         return []
     nodes = parsel.SelectorList(
-        n for n in _select(scope, selector) if max_words is None or len(_text(n).split()) <= max_words
+        n for n in select(scope, selector) if max_words is None or len(_text(n).split()) <= max_words
     )
     texts = [line for n in nodes if isinstance(n.root, etree._Element) for line in _lines(n.root)]
     nodes.drop()
@@ -367,12 +368,12 @@ def _wrap(fragment: str) -> str:
 def _body(page: parsel.Selector, rules: Rules) -> tuple[list[str], list[str], list[str], str]:
     """Paragraphs, captions, byline lines and which path produced them."""
     _paragraphs_from_breaks(page.root)
-    scopes = _select(page, rules.body) if rules.body else parsel.SelectorList()
+    scopes = select(page, rules.body) if rules.body else parsel.SelectorList()
     if scopes:
         scope, captions_at, byline_at, extractor = scopes[0], rules.captions, rules.author, "profile"
     else:
         for selector in rules.drop:
-            _select(page, selector).drop()
+            select(page, selector).drop()
         container = _densest(page.root)
         scope = parsel.Selector(root=container) if container is not None else page
         captions_at, byline_at = _CAPTION_NODES, _BYLINE_NODES
@@ -380,7 +381,7 @@ def _body(page: parsel.Selector, rules: Rules) -> tuple[list[str], list[str], li
     captions = _take(scope, captions_at)
     byline = _take(scope, byline_at, None if extractor == "profile" else _generic().byline_max_words)
     for selector in rules.drop:
-        _select(scope, selector).drop()
+        select(scope, selector).drop()
     if extractor != "profile" and scope is not page and not _in_table(scope.root):
         # trafilatura tells boilerplate from text better on the whole page than inside one node: the
         # densest node can be a comment, a ticker, one of several body blocks, and leave the lead out.

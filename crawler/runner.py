@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ class PortalResult:
     problem: str | None = None  # why the archive could not be written, if that stopped the run
     rejected: int = 0  # articles the archive refused (a constraint or a trigger): logged, and exit 1
     retrying: int = 0  # article URLs on the retry schedule
+    misfits: list[str] = field(default_factory=list)  # selectors that matched no page (SELECTOR_REPORT)
 
     @classmethod
     def from_crawler(cls, portal: str, crawler: Crawler) -> PortalResult:
@@ -58,6 +59,7 @@ class PortalResult:
             problem=stats.get("archive/unwritable"),
             rejected=int(stats.get("archive/failed", 0)),
             retrying=int(stats.get("articles/retrying", 0)),
+            misfits=list(stats.get("check/misfits", [])),
         )
 
 
@@ -138,13 +140,15 @@ def _vn(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=VN)
 
 
-def check(portal: str, origin: str | None, limit: int) -> PortalResult:
-    """`portal-archive check`: fetch a few pages of the portal and print what would be archived
-    (crawler.pipelines.CheckPipeline), into a scratch archive that is thrown away."""
+def check(portal: str, origin: str | None, limit: int, settings: dict[str, Any] | None = None) -> PortalResult:
+    """`portal-archive check`: fetch a few pages of the portal, print what would be archived
+    (crawler.pipelines.CheckPipeline) and how each selector of the profile fits the pages
+    (crawler.extensions.selectorreport), into a scratch archive that is thrown away."""
     origins = {portal: origin} if origin else {}
     check_portals([portal])
     with tempfile.TemporaryDirectory() as scratch:
         return run_crawl([portal], str(Path(scratch) / "check.db"), origins, {
             "ITEM_PIPELINES": {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.CheckPipeline": 800},
             "CLOSESPIDER_ITEMCOUNT": limit, "LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+            "SELECTOR_REPORT": True, **(settings or {}),
         })[0]

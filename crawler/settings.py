@@ -46,11 +46,13 @@ EXTENSIONS = {
     "crawler.extensions.archivelock.ArchiveLock": 0,  # first: a crawl that cannot have the archive stops here
     "crawler.extensions.runrecord.RunRecord": 100,
     "crawler.extensions.progress.ProgressLine": 500,
+    "crawler.extensions.selectorreport.SelectorReport": 600,
 }
 # Cluster mode (crawler/cluster.py) when CLUSTER_REDIS_URL names the Redis server the workers share.
 ADDONS = {"crawler.cluster.ClusterAddon": 0}
 CLUSTER_REDIS_URL = None
 PROGRESS_LINE = False  # `portal-archive crawl` turns it on when writing to a terminal
+SELECTOR_REPORT = False  # `portal-archive check` turns it on: how the profile's selectors fit the site
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 300,

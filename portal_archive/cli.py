@@ -354,13 +354,23 @@ def add_portal(url: str, name: str | None, force: bool) -> None:
 @click.option("--origin", help="Fetch from this origin instead of the profile's (a mirror or sample twin).")
 @click.option("--articles", "limit", default=3, show_default=True, type=click.IntRange(1, 50),
               help="How many article pages to fetch.")
-def check(portal: str, origin: str | None, limit: int) -> None:
-    """Fetch a few pages of PORTAL and print what would be archived (JSON lines); store nothing."""
-    from crawler.runner import check as run_check
+@pace_options
+def check(portal: str, origin: str | None, limit: int, delay: float | None, timeout: float | None,
+          workers: int | None) -> None:
+    """Fetch a few pages of PORTAL and print what would be archived (JSON lines); store nothing.
 
-    result = run_check(portal, origin_url(origin, "--origin") if origin else None, limit)
+    Then, on stderr, how the profile fits the site: for each selector, on how many of the pages fetched
+    it matched and what the crawl falls back to where it matched nothing. Exits 1 when a selector the
+    archive relies on (listing items, title, date, body) matched no page."""
+    from crawler.runner import check as run_check
+    from crawler.runner import pace
+
+    result = run_check(portal, origin_url(origin, "--origin") if origin else None, limit, pace(delay, timeout, workers))
     if result.status == "failed" or not result.pages:
         raise click.ClickException(f"{portal}: no page could be fetched")
+    if result.misfits:
+        raise click.ClickException(f"{portal}: the profile does not fit the site ({', '.join(result.misfits)} "
+                                   "matched nothing); see the report above")
 
 
 @main.command("sample-site")

@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from archive.samples.server import SampleSite
 from archive.schedule import Install, render_all
-from crawler.profile import PROFILE_DIR
+from crawler.extensions.selectorreport import Report
+from crawler.profile import PROFILE_DIR, load_profile
 from tests.conftest import ROOT, cli, crawl_args, rows
+from tests.support.faults import RedesignedCity
 
 DEPLOY = ROOT / "deploy"
 
@@ -63,12 +68,64 @@ def test_add_portal_makes_a_profile_that_crawls_with_the_generic_rules(
 
 
 def test_check_prints_what_would_be_archived_and_stores_nothing(sample_site: SampleSite, tmp_path: Path) -> None:
-    result = cli("check", "mongcai", "--origin", sample_site.origins["mongcai"], "--articles", "2")
+    result = cli("check", "mongcai", "--origin", sample_site.origins["mongcai"], "--articles", "2", "--delay", "0")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     titles = {e["title"] for e in sample_site.expected() if e["portal"] == "mongcai"}
     assert len(lines) == 2 and all(line["title"] in titles and line["extractor"] == "profile" for line in lines)
     dead = cli("check", "mongcai", "--origin", "http://127.0.0.1:9", check=False)
     assert dead.returncode == 1 and "no page could be fetched" in dead.stderr
+
+
+def _report(stderr: str) -> dict[str, tuple[int, int]]:
+    """The selector report's `name  M of N pages` lines: name -> (M, N)."""
+    found = {}
+    for line in stderr.splitlines():
+        match = re.match(r"\s+(listing\.\S+|rules\.\S+)\s+(\d+) of (\d+) pages", line)
+        if match:
+            found[match.group(1)] = (int(match.group(2)), int(match.group(3)))
+    return found
+
+
+def test_check_reports_how_every_selector_of_the_profile_fits_the_site(sample_site: SampleSite) -> None:
+    profile = load_profile("quangninh")
+    result = cli("check", "quangninh", "--origin", sample_site.origins["quangninh"], "--articles", "2", "--delay", "0")
+    report = _report(result.stderr)
+    listing, article = Report.selectors(profile)
+    assert set(report) == set(listing) | set(article)
+    for name in ("listing.item", "rules.title", "rules.published", "rules.body", "rules.captions"):
+        matched, pages = report[name]
+        assert pages >= 1 and matched == pages, name
+    assert "does not fit" not in result.stderr
+
+
+def test_check_says_when_the_listing_markup_no_longer_fits_and_exits_1() -> None:
+    with SampleSite(count=12, families={"mongcai": RedesignedCity}) as site:
+        result = cli("check", "mongcai", "--origin", site.origins["mongcai"], "--articles", "2", "--delay", "0",
+                     check=False)
+    assert result.returncode == 1
+    report = _report(result.stderr)
+    assert report["listing.item"][0] == 0 and report["listing.item"][1] >= 1
+    assert report["rules.body"][0] == report["rules.body"][1] >= 1  # the articles themselves still fit
+    assert "article links read from every link on the page" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: mongcai: the profile does not fit the site")
+    assert len(result.stdout.splitlines()) >= 2  # and the articles were found all the same
+
+
+def test_check_says_which_article_selectors_match_nothing(sample_site: SampleSite, tmp_path: Path) -> None:
+    env = _with_profiles(tmp_path)
+    path = Path(env["PORTAL_ARCHIVE_PROFILES"]) / "mongcai.yaml"
+    data = yaml.safe_load(path.read_text("utf-8"))
+    data["rules"]["body"], data["rules"]["title"] = ".noi-dung-bai", "h1.tieu-de-bai"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    result = cli("check", "mongcai", "--origin", sample_site.origins["mongcai"], "--articles", "2", "--delay", "0",
+                 check=False, env=env)
+    assert result.returncode == 1
+    report = _report(result.stderr)
+    assert report["rules.body"][0] == report["rules.title"][0] == 0 < report["rules.body"][1]
+    assert report["listing.item"][0] == report["listing.item"][1]
+    assert "rules.title, rules.body matched nothing" in result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines and all(line["extractor"] == "generic-fallback" for line in lines)
 
 
 def test_unattended_runs_log_to_a_file_and_print_json(sample_site: SampleSite, tmp_path: Path) -> None:
