@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import cache
 
-import dateparser
+from dateparser.date import DateDataParser
 
 from archive.model import VN
 from archive.text import clean
@@ -31,6 +32,7 @@ _DATE = r"\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}"
 _TIME = r"\d{1,2}\s*(?::|h|giờ)\s*\d{2}(?!\d)"
 # A numeric date with the time before or after it, within a few characters of labels and commas.
 _NUMERIC = re.compile(rf"(?:(?P<t1>{_TIME})\D{{0,12}}?)?(?P<date>{_DATE})(?:\D{{0,12}}?(?P<t2>{_TIME}))?")
+_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
 # An offset printed beside the time: `[GMT+7]`, `(UTC+02:00)`, `GMT-5`.
 _OFFSET = re.compile(r"\b(?:GMT|UTC)\s*(?P<sign>[+-])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?\b")
 
@@ -42,6 +44,12 @@ def _offset(text: str) -> timezone:
         return VN
     delta = timedelta(hours=int(match.group("hours")), minutes=int(match.group("minutes") or 0))
     return timezone(-delta if match.group("sign") == "-" else delta)
+
+
+@cache
+def _dateparser() -> DateDataParser:
+    # One parser for the process: dateparser.parse builds a new one, with its locales, every call.
+    return DateDataParser(languages=["vi", "en"], settings=_SETTINGS)
 
 
 def _time(text: str) -> str:
@@ -62,7 +70,9 @@ def parse_date(text: str | None) -> datetime | None:
             clock = match.group("t2") or match.group("t1")
             return datetime.strptime(f"{date} {_time(clock) if clock else '00:00'}", "%d/%m/%Y %H:%M").replace(
                 tzinfo=_offset(text))
-        parsed = dateparser.parse(text, languages=["vi", "en"], settings=_SETTINGS)
+        if not _YEAR.search(text):  # a full date names its year; a relative one (`2 giờ trước`) is
+            return None  # relative to when it was printed, which a page read later no longer tells
+        parsed = _dateparser().get_date_data(text).date_obj
     except (ValueError, OverflowError):  # 31/02/2024, or a year out of range
         return None
     return parsed.astimezone(VN) if parsed else None

@@ -257,15 +257,31 @@ def _published(page: parsel.Selector, rules: Rules, hints: Hints, jsonld: list[d
     return None, None
 
 
-def _trafilatura_lines(html: str, images: bool) -> list[tuple[str, str]]:
-    """("text", line) and ("photo", alt) items in document order, as trafilatura kept them."""
+# Where trafilatura's precision mode keeps less than this share of the page's prose (its long runs of
+# text), it has most likely pruned the article itself (a body inside a block it takes for boilerplate);
+# its balanced mode, with its fallbacks, is asked too, and taken when it keeps markedly more (RESCUE_GAIN).
+# Measured on real pages of other publishers: bench/real_pages.py.
+RESCUE_BELOW = 0.3
+RESCUE_GAIN = 1.4
+
+
+def _trafilatura_lines(document: str | etree._Element, images: bool, prose: int = 0) -> list[tuple[str, str]]:
+    """("text", line) and ("photo", alt) items in document order, as trafilatura kept them.
+
+    ``document`` is HTML or a parsed page (trafilatura copies a tree before changing it); ``prose`` is
+    how many characters the page has in long runs of text, 0 when unknown."""
     options = {
         "output_format": "xml", "include_images": images, "include_tables": True,
         "include_comments": False, "deduplicate": False, "with_metadata": False,
     }
-    xml = trafilatura.extract(html, favor_precision=True, **options) or trafilatura.extract(
-        html, favor_recall=True, **options
-    )
+    # fast: without trafilatura's own fallbacks (readability, jusText), which cost a third of its time
+    # and rescue the same pages the balanced mode below does.
+    xml = trafilatura.extract(document, favor_precision=True, fast=True, **options)
+    if prose and _chars(xml) < RESCUE_BELOW * prose:
+        balanced = trafilatura.extract(document, **options)
+        if _chars(balanced) > RESCUE_GAIN * _chars(xml):
+            xml = balanced
+    xml = xml or trafilatura.extract(document, favor_recall=True, **options)
     if not xml:
         return []
     items: list[tuple[str, str]] = []
@@ -278,6 +294,14 @@ def _trafilatura_lines(html: str, images: bool) -> list[tuple[str, str]]:
             lines = "".join(element.itertext()).split("\n")
             items += [("text", clean(line)) for line in lines if clean(line)]
     return items
+
+
+def _chars(xml: str | None) -> int:
+    """Characters of text in trafilatura's XML output (characters, not words: CJK has no spaces)."""
+    return len(_TAG.sub("", xml)) if xml else 0
+
+
+_TAG = re.compile(r"<[^>]*>")
 
 
 def _sort_lines(items: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
@@ -367,14 +391,16 @@ def _wrap(fragment: str) -> str:
 
 def _body(page: parsel.Selector, rules: Rules) -> tuple[list[str], list[str], list[str], str]:
     """Paragraphs, captions, byline lines and which path produced them."""
+    etree.strip_tags(page.root, etree.Comment, etree.ProcessingInstruction)  # never text, as trafilatura reads it
     _paragraphs_from_breaks(page.root)
     scopes = select(page, rules.body) if rules.body else parsel.SelectorList()
+    prose = 0
     if scopes:
         scope, captions_at, byline_at, extractor = scopes[0], rules.captions, rules.author, "profile"
     else:
         for selector in rules.drop:
             select(page, selector).drop()
-        container = _densest(page.root)
+        container, prose = _densest(page.root)
         scope = parsel.Selector(root=container) if container is not None else page
         captions_at, byline_at = _CAPTION_NODES, _BYLINE_NODES
         extractor = "generic-fallback" if rules.body else "generic"
@@ -388,8 +414,12 @@ def _body(page: parsel.Selector, rules: Rules) -> tuple[list[str], list[str], li
         # A table-era page (the text in a layout cell) is the exception: there the cell is the article.
         scope = page
     # Where nothing marks the captions up, a short line right after a photo is its caption.
-    html = scope.get() if scope is page else _wrap(scope.get())
-    paragraphs, found = _sort_lines(_trafilatura_lines(html, images=extractor != "profile" and not captions))
+    images = extractor != "profile" and not captions
+    if scope is page:  # handed over parsed: trafilatura would parse the page a second time
+        items = _trafilatura_lines(page.root, images, prose)
+    else:
+        items = _trafilatura_lines(_wrap(scope.get()), images)
+    paragraphs, found = _sort_lines(items)
     return paragraphs, captions + found, byline, extractor
 
 
@@ -402,8 +432,8 @@ _BLOCK_TAGS = {
 
 def _paragraphs_from_breaks(root: etree._Element) -> None:
     """Wrap runs of text separated by <br> into <p>: old portals write paragraphs as `text<br><br>`."""
-    for parent in [e for e in root.iter() if isinstance(e.tag, str)]:
-        if parent.tag in ("p", "pre", "script", "style", "title") or parent.find("br") is None:
+    for parent in root.xpath("//*[br]"):
+        if parent.tag in ("p", "pre", "script", "style", "title"):
             continue
         children = list(parent)
         runs = [etree.Element("p")]
@@ -429,13 +459,18 @@ def _in_table(element: etree._Element) -> bool:
     return element.tag == "td" or next(element.iterancestors("td"), None) is not None
 
 
-def _densest(root: etree._Element) -> etree._Element | None:
-    """The element holding most of the page's paragraph text (scored as readability does):
-    each long text counts fully for the element around its paragraph, half for the one above."""
+# The page's prose: long runs of text outside links, scripts and styles.
+_PROSE = "//body//text()[string-length(normalize-space()) >= 80][not(ancestor::a or ancestor::script " \
+    "or ancestor::style or ancestor::noscript)]"
+
+
+def _densest(root: etree._Element) -> tuple[etree._Element | None, int]:
+    """The element holding most of the page's prose (scored as readability does: each long text counts
+    fully for the element around its paragraph, half for the one above), and the prose's length."""
     scores: dict[etree._Element, float] = {}
-    for text in root.xpath("//body//text()[not(ancestor::a or ancestor::script or ancestor::style)]"):
-        if len(text.strip()) < 80:
-            continue
+    prose = 0
+    for text in root.xpath(_PROSE):
+        prose += len(text)
         block = text.getparent()
         while block is not None and block.tag not in _BLOCK_TAGS:
             block = block.getparent()
@@ -445,7 +480,7 @@ def _densest(root: etree._Element) -> etree._Element | None:
         scores[parent] = scores.get(parent, 0) + len(text)
         if (grandparent := parent.getparent()) is not None:
             scores[grandparent] = scores.get(grandparent, 0) + len(text) / 2
-    return max(scores, key=scores.__getitem__) if scores else None
+    return (max(scores, key=scores.__getitem__) if scores else None), prose
 
 
 def _bound(text: str | None, field: str) -> str | None:

@@ -22,7 +22,7 @@ def test_vietnamese_date_lines(text: str, iso: str) -> None:
     assert isoformat(parse_date(text)) == iso
 
 
-@pytest.mark.parametrize("text", ["Sáng 20/10", "Loading...", "", "31/02/2024 10:00"])
+@pytest.mark.parametrize("text", ["Sáng 20/10", "Loading...", "", "31/02/2024 10:00", "2 giờ trước", "hôm qua"])
 def test_lines_without_a_full_date_give_none(text: str) -> None:
     assert parse_date(text) is None
 

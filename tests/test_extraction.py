@@ -166,3 +166,39 @@ def test_a_headline_under_a_generic_title_is_found_by_its_prominence(header: str
             "<ul><li><a href='/'>Trang chủ</a></li><li><a href='/tin'>Tin tức sự kiện</a></li></ul>"
             f"<div><span>Tin hoạt động</span></div>{header}<div class='c2'>{BODY}</div></body></html>")
     assert extract(page, "https://mongcai.gov.vn/tin/a").title == "Móng Cái ra quân làm sạch bãi biển Trà Cổ"
+
+
+ARTICLE = "".join(f"<p>Đoạn {n}: hội đồng nhân dân thành phố họp phiên thường kỳ, nghe báo cáo tình hình kinh tế, "
+                  "xã hội và quyết định các nhiệm vụ trọng tâm của năm tới.</p>" for n in range(8))
+ARTICLE_PAGE = f"<html><body><nav><a href='/'>Trang chủ</a></nav><main><article>{ARTICLE}</article></main></body>"
+
+
+def _counting_modes(monkeypatch: pytest.MonkeyPatch, pruned: bool) -> list[str]:
+    """Record which trafilatura modes are asked; with ``pruned``, precision mode loses the article."""
+    import trafilatura
+
+    import archive.extract
+
+    real, modes = trafilatura.extract, []
+
+    def extract_as(document: object, **options: object) -> str | None:
+        modes.append("precision" if options.get("favor_precision") else "balanced")
+        if pruned and options.get("favor_precision"):
+            return "<doc><main><p>Đoạn 0: hội đồng nhân dân thành phố họp phiên thường kỳ.</p></main></doc>"
+        return real(document, **options)
+
+    monkeypatch.setattr(archive.extract.trafilatura, "extract", extract_as)
+    return modes
+
+
+def test_when_precision_mode_prunes_the_article_the_balanced_mode_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    modes = _counting_modes(monkeypatch, pruned=True)
+    article = extract(ARTICLE_PAGE, "https://example.vn/a")
+    assert modes == ["precision", "balanced"]
+    assert [p.split(":")[0] for p in article.paragraphs] == [f"Đoạn {n}" for n in range(8)]
+
+
+def test_a_page_precision_mode_reads_whole_costs_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    modes = _counting_modes(monkeypatch, pruned=False)
+    assert len(extract(ARTICLE_PAGE, "https://example.vn/a").paragraphs) == 8
+    assert modes == ["precision"]
