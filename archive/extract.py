@@ -420,7 +420,61 @@ def _body(page: parsel.Selector, rules: Rules) -> tuple[list[str], list[str], li
     else:
         items = _trafilatura_lines(_wrap(scope.get()), images)
     paragraphs, found = _sort_lines(items)
+    if scope is page:
+        paragraphs = _with_sibling_blocks(page.root, paragraphs)
     return paragraphs, captions + found, byline, extractor
+
+
+def _key(text: str) -> str:
+    return letters(text)[:50]
+
+
+def _with_sibling_blocks(root: etree._Element, paragraphs: list[str]) -> list[str]:
+    """``paragraphs`` with the body's other blocks that trafilatura left out whole: where a page splits
+    its article into chunks between ads or widgets (`<div class="body__container">` after
+    `<div class="body__container">`), trafilatura may keep one chunk. A left-out paragraph is put
+    back when it sits in the same place of the same template as kept ones (same tags and classes two
+    levels up, under the same ancestor above), in a chunk none of whose paragraphs was kept."""
+    blocks: dict[etree._Element, None] = {}  # in document order, each once
+    for text in root.xpath(_PROSE):
+        block = text.getparent()
+        while block is not None and block.tag not in _BLOCK_TAGS:
+            block = block.getparent()
+        if block is not None:
+            blocks.setdefault(block)
+    kept = {_key(p): n for n, p in enumerate(paragraphs) if len(p) >= 80}
+    texts = [clean(b.xpath("string()")) for b in blocks]
+    used = [_key(t) in kept for t in texts]
+    signatures = [_template(b) for b in blocks]
+    kept_chunks = {b.getparent() for b, u in zip(blocks, used, strict=True) if u}
+    kept_templates = {sig for sig, u in zip(signatures, used, strict=True) if u and sig}
+    missing = [n for n, (b, sig) in enumerate(zip(blocks, signatures, strict=True))
+               if not used[n] and sig in kept_templates and b.getparent() not in kept_chunks]
+    if not missing:
+        return paragraphs
+    # Each left-out paragraph goes after the last kept one that the page prints before it.
+    after: dict[int, list[str]] = {}
+    last = -1
+    for n, text in enumerate(texts):
+        if used[n]:
+            last = kept[_key(text)]
+        elif n in missing:
+            after.setdefault(last, []).append(text)
+    merged = after.get(-1, [])
+    for n, paragraph in enumerate(paragraphs):
+        merged += [paragraph, *after.get(n, [])]
+    return merged
+
+
+def _template(block: etree._Element) -> tuple | None:
+    """Where a block sits in the page's template: its tag, the tags and classes of its parent and
+    grandparent, and the element above them."""
+    chunk = block.getparent()
+    outer = chunk.getparent() if chunk is not None else None
+    above = outer.getparent() if outer is not None else None
+    if above is None:
+        return None
+    return block.tag, chunk.tag, chunk.get("class"), outer.tag, outer.get("class"), above
 
 
 _BLOCK_TAGS = {
@@ -483,6 +537,40 @@ def _densest(root: etree._Element) -> tuple[etree._Element | None, int]:
     return (max(scores, key=scores.__getitem__) if scores else None), prose
 
 
+# Text a page prints in its body, outside links, scripts and forms: where its standfirst is.
+_BODY_TEXT = "//body//text()[string-length(normalize-space()) >= 40][not(ancestor::a or ancestor::script " \
+    "or ancestor::style or ancestor::noscript or ancestor::option or ancestor::textarea)]"
+# Words a standfirst has at least: a shorter description is a slogan or the site's name.
+_STANDFIRST_WORDS = 8
+
+
+def _standfirst(page: parsel.Selector, jsonld: list[dict], kept: list[str], title: str | None) -> str | None:
+    """The lead (standfirst) the page prints above the body, where trafilatura left it out: the block
+    of text before the body's first paragraph that the article's own description (og:description,
+    JSON-LD, meta) begins. An author's bio or a teaser further down is not a lead."""
+    described = [_meta(page, "og:description", "description", "twitter:description")]
+    described += [str(j["description"]) for j in jsonld if isinstance(j.get("description"), str) and "headline" in j]
+    opening = letters(kept[0])[:40] if kept else ""
+    body = letters(" ".join(kept)[:3000])
+    for description in described:
+        folded = letters(description or "")[:60]
+        if len((description or "").split()) < _STANDFIRST_WORDS or folded in body:
+            continue
+        for text in page.root.xpath(_BODY_TEXT):
+            start = letters(text)
+            if opening and start.startswith(opening):
+                break  # the body has begun
+            if not start.startswith(folded[:40]):
+                continue
+            block = text.getparent()
+            while block is not None and block.tag not in _BLOCK_TAGS:
+                block = block.getparent()
+            lead = clean(block.xpath("string()")) if block is not None else ""
+            if folded in letters(lead) and len(lead) <= 3 * len(description) and lead != title:
+                return lead
+    return None
+
+
 def _bound(text: str | None, field: str) -> str | None:
     limit = BOUNDS[field]
     return text if text is None or len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -514,6 +602,8 @@ def extract(
         kept.pop(0)
     if kept and len(kept[0]) < 80 and parse_date(kept[0]):
         kept.pop(0)
+    if extractor != "profile" and (lead := _standfirst(selector, jsonld, kept, title)):
+        kept.insert(0, lead)
     kept, author, unit = _split_byline(_dedupe(kept), byline)
     captions = _dedupe([c for c in captions if not junk.fullmatch(c)])
     if published is None and kept:

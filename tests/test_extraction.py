@@ -202,3 +202,54 @@ def test_a_page_precision_mode_reads_whole_costs_one_pass(monkeypatch: pytest.Mo
     modes = _counting_modes(monkeypatch, pruned=False)
     assert len(extract(ARTICLE_PAGE, "https://example.vn/a").paragraphs) == 8
     assert modes == ["precision"]
+
+
+def _chunk(n: int) -> str:
+    paragraphs = "".join(f"<p>Phần {n}, đoạn {k}: ủy ban nhân dân thành phố triển khai kế hoạch chỉnh trang đô thị, "
+                         "lấy ý kiến người dân các khu phố trước khi thi công.</p>" for k in range(3))
+    return (f"<div class='grid'><div class='body__container'>{paragraphs}</div>"
+            "<aside class='ad'><p>Quảng cáo</p></aside></div>")
+
+
+def test_a_body_split_over_sibling_blocks_comes_out_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """trafilatura keeps the first of three chunks of the article; the other two are put back, in order,
+    and neither the teaser list nor the line it dropped inside the kept chunk comes back."""
+    import archive.extract
+
+    teasers = "".join(f"<li><div class='teaser'><p>Tin khác số {n}: một bài viết khác của chuyên mục, được giới "
+                      "thiệu ở cuối trang để người đọc xem tiếp.</p></div></li>" for n in range(3))
+    page = (f"<html><body><main><article><h1>Chỉnh trang đô thị</h1><div class='chunks'>"
+            f"{''.join(_chunk(n) for n in range(3))}</div></article><ul>{teasers}</ul></main></body></html>")
+    kept = ["Phần 0, đoạn 0", "Phần 0, đoạn 2"]  # what trafilatura keeps: part of the first chunk
+
+    def first_chunk(document: object, **options: object) -> str:
+        lines = "".join(f"<p>{p}: ủy ban nhân dân thành phố triển khai kế hoạch chỉnh trang đô thị, lấy ý kiến "
+                        "người dân các khu phố trước khi thi công.</p>" for p in kept)
+        return f"<doc><main>{lines}</main></doc>"
+
+    monkeypatch.setattr(archive.extract.trafilatura, "extract", first_chunk)
+    article = extract(page, "https://example.vn/a")
+    got = [p.split(":")[0] for p in article.paragraphs]
+    assert got == kept + [f"Phần {n}, đoạn {k}" for n in (1, 2) for k in range(3)]
+
+
+def test_the_standfirst_is_kept_and_an_author_bio_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    import archive.extract
+
+    lead = "Thành phố Móng Cái đặt mục tiêu hoàn thành chỉnh trang toàn bộ tuyến phố ven sông trong năm nay."
+    bio = "Thu Hằng là phóng viên của Trung tâm Truyền thông và Văn hóa thành phố Móng Cái từ năm 2015."
+    body = [f"Đoạn {n}: ủy ban nhân dân thành phố triển khai kế hoạch chỉnh trang đô thị, lấy ý kiến người dân "
+            "các khu phố trước khi thi công." for n in range(3)]
+    person = '{"@type": "Person", "name": "Thu Hằng", "description": "%s"}' % bio
+    page = (f"<html><head><meta property='og:description' content='{lead}'>"
+            f"<script type='application/ld+json'>{person}</script></head><body><main><h1>Chỉnh trang đô thị</h1>"
+            f"<div class='sapo'><b>{lead}</b></div>{''.join(f'<p>{p}</p>' for p in body)}"
+            f"<div class='author-box'><p>{bio}</p></div></main></body></html>")
+
+    def without_lead(document: object, **options: object) -> str:  # trafilatura leaving the lead out
+        return "<doc><main>" + "".join(f"<p>{p}</p>" for p in body) + "</main></doc>"
+
+    monkeypatch.setattr(archive.extract.trafilatura, "extract", without_lead)
+    assert extract(page, "https://example.vn/a").paragraphs == [lead, *body]
+    without_description = page.replace(f"<meta property='og:description' content='{lead}'>", "")
+    assert extract(without_description, "https://example.vn/a").paragraphs == body
