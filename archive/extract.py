@@ -286,7 +286,13 @@ def _trafilatura_lines(document: str | etree._Element, images: bool, prose: int 
         return []
     items: list[tuple[str, str]] = []
     for element in etree.fromstring(xml.encode("utf-8")).iter():
-        if element.tag == "graphic":
+        if element.tag == "row":  # a table row is one line: `19 Paul Menard 777 0 0 0 4`
+            line = " ".join(clean("".join(cell.itertext())) for cell in element.iter("cell"))
+            if clean(line):
+                items.append(("text", clean(line)))
+            for cell in element.iter("cell"):
+                cell.tag = "seen"
+        elif element.tag == "graphic":
             items.append(("photo", clean(element.get("alt") or "")))
         elif element.tag in _BLOCKS and not any(d.tag in _BLOCKS for d in element.iterdescendants()):
             for lb in element.iter("lb"):  # a <br> inside a block separates two lines of text

@@ -206,7 +206,10 @@ def score(case: Case, out: Output, tally: Tally) -> float:
     if gold is not None:
         tally.timed += 1
         if got is not None:
-            local = got.astimezone(gold.tzinfo) if got.tzinfo and gold.tzinfo else got
+            # A time at midnight is a day the page printed without its time: it names a calendar day,
+            # which no time zone shifts (trafilatura gives such a day as a bare date).
+            day_only = got.hour == got.minute == got.second == 0
+            local = got.astimezone(gold.tzinfo) if got.tzinfo and gold.tzinfo and not day_only else got
             tally.dates += local.date() == gold.date()
             if got.tzinfo and gold.tzinfo and (got.hour or got.minute):
                 tally.minutes += got.astimezone(gold.tzinfo).replace(second=0, microsecond=0) == \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 import urllib.request
 from datetime import datetime
@@ -240,7 +241,7 @@ def test_the_standfirst_is_kept_and_an_author_bio_is_not(monkeypatch: pytest.Mon
     bio = "Thu Hằng là phóng viên của Trung tâm Truyền thông và Văn hóa thành phố Móng Cái từ năm 2015."
     body = [f"Đoạn {n}: ủy ban nhân dân thành phố triển khai kế hoạch chỉnh trang đô thị, lấy ý kiến người dân "
             "các khu phố trước khi thi công." for n in range(3)]
-    person = '{"@type": "Person", "name": "Thu Hằng", "description": "%s"}' % bio
+    person = json.dumps({"@type": "Person", "name": "Thu Hằng", "description": bio}, ensure_ascii=False)
     page = (f"<html><head><meta property='og:description' content='{lead}'>"
             f"<script type='application/ld+json'>{person}</script></head><body><main><h1>Chỉnh trang đô thị</h1>"
             f"<div class='sapo'><b>{lead}</b></div>{''.join(f'<p>{p}</p>' for p in body)}"
@@ -253,3 +254,11 @@ def test_the_standfirst_is_kept_and_an_author_bio_is_not(monkeypatch: pytest.Mon
     assert extract(page, "https://example.vn/a").paragraphs == [lead, *body]
     without_description = page.replace(f"<meta property='og:description' content='{lead}'>", "")
     assert extract(without_description, "https://example.vn/a").paragraphs == body
+
+
+def test_a_table_row_is_one_line_with_every_cell() -> None:
+    rows = [("1", "Phường Hải Hòa", "120", "0", "0"), ("2", "Phường Trà Cổ", "95", "0", "3")]
+    table = "<table>" + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows) + "</table>"
+    page = f"<html><body><article><h1>Kết quả thi đua năm 2024</h1>{BODY}{table}{BODY}</article></body></html>"
+    lines = extract(page, "https://example.vn/a").paragraphs
+    assert [" ".join(r) for r in rows] == [line for line in lines if line[0].isdigit()]
