@@ -218,15 +218,16 @@ def score(case: Case, out: Output, tally: Tally) -> float:
 
 
 def run(cases: list[Case], names: list[str]) -> dict[tuple[str, str], Tally]:
+    """Every extractor on every page, page by page (so that a slower hour of the machine weighs on all
+    of them alike, and the milliseconds compare)."""
     tallies: dict[tuple[str, str], Tally] = {}
-    for name in names:
-        extractor = EXTRACTORS[name]
-        for case in cases:
-            group = "scrapinghub" if case.corpus == "scrapinghub" else "fundus"
+    for case in cases:
+        group = "scrapinghub" if case.corpus == "scrapinghub" else "fundus"
+        for name in names:
             tally = tallies.setdefault((name, group), Tally())
             started = time.perf_counter()
             try:
-                out = extractor(case)
+                out = EXTRACTORS[name](case)
             except Exception as err:  # a peer failing on a page scores 0 there, as returning nothing does
                 print(f"{name}: {case.name}: {type(err).__name__}: {err}", file=sys.stderr)
                 out = Output("")
