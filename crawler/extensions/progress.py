@@ -12,26 +12,22 @@ from typing import ClassVar
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler.extensions import OptIn
 
-class ProgressLine:
+
+class ProgressLine(OptIn):
+    SETTING = "PROGRESS_LINE"
     crawlers: ClassVar[list[Crawler]] = []  # every crawler of the run, finished ones included
     active: ClassVar[int] = 0
     loop: ClassVar[task.LoopingCall | None] = None
     started: ClassVar[float] = 0.0
 
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+        super().__init__(crawler)
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ProgressLine:
-        if not crawler.settings.getbool("PROGRESS_LINE"):
-            raise NotConfigured
-        return cls(crawler)
 
     def opened(self) -> None:
         cls = type(self)

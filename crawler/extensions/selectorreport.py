@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.http import Response, TextResponse
 
 from archive.extract import select
+from crawler.extensions import OptIn
 from crawler.profile import Profile
 
 # What each kind of page is read with, and what happens when a selector matches nothing there.
@@ -108,18 +108,14 @@ class Report:
         return out
 
 
-class SelectorReport:
+class SelectorReport(OptIn):
+    SETTING = "SELECTOR_REPORT"
+
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+        super().__init__(crawler)
         self.report = Report()
         crawler.signals.connect(self.received, signal=signals.response_received)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SelectorReport:
-        if not crawler.settings.getbool("SELECTOR_REPORT"):
-            raise NotConfigured
-        return cls(crawler)
 
     def received(self, response: Response, spider: Spider) -> None:
         profile = getattr(spider, "profile", None)
