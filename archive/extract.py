@@ -144,8 +144,16 @@ def _meta(page: parsel.Selector, *names: str) -> str | None:
 
 
 # Where a <title> or og:title joins the headline to the site's name, a rubric or a date.
-_TITLE_SEPARATOR = re.compile(r"\s+[|–—\-·»:]\s+|\s*[｜：]\s*|\s+[|]\s*")
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—\-·»:*]\s+|\s*[｜：]\s*|\s+[|]\s*")
 _DATE_PART = re.compile(r"[\d./\-\s]+")
+# The word before a byline a title carries after the site's name: `| by Cristina Laila`.
+_BY = {"by", "von", "par", "di", "por", "door", "av", "af"}
+
+
+def _is_byline(tail: str) -> bool:
+    """`by Cristina Laila`: a byline word, then one to four capitalised names (not `by the numbers`)."""
+    first, *names = tail.split() or [""]
+    return first.lower() in _BY and 1 <= len(names) <= 4 and all(n[:1].isupper() for n in names)
 
 
 def _site_names(page: parsel.Selector, jsonld: list[dict], url: str) -> set[str]:
@@ -172,7 +180,8 @@ def _strip_site(title: str, names: set[str]) -> str:
         head, tail = title[: last.start()].strip(), title[last.end():].strip()
         folded = letters(tail)
         is_site = bool(folded) and any(name in folded or folded in name for name in names)
-        if not head or not ((is_site and len(tail.split()) <= 12) or _DATE_PART.fullmatch(tail)):
+        if not head or not ((is_site and len(tail.split()) <= 12) or _DATE_PART.fullmatch(tail)
+                            or _is_byline(tail)):
             return title
         title = head
 
@@ -190,8 +199,17 @@ def _title(page: parsel.Selector, rules: Rules, jsonld: list[dict], url: str) ->
     for candidate in [*declared, *headings, _first_text(page, "title")]:
         headline = _strip_site(clean(candidate or ""), names)
         if not _names_site(headline, names):
-            return headline
+            return _without_rubric(headline, headings)
     return _prominent_line(page, names)
+
+
+def _without_rubric(headline: str, headings: list[str]) -> str:
+    """The page's own <h1> where the declared title is it plus a rubric (`… - National`)."""
+    for heading in headings:
+        rest = headline.removeprefix(heading) if heading and len(heading) < len(headline) else ""
+        if rest and (sep := _TITLE_SEPARATOR.match(rest)) and len(rest[sep.end():].split()) <= 3:
+            return heading
+    return headline
 
 
 def _names_site(text: str, names: set[str]) -> bool:

@@ -106,6 +106,7 @@ def test_generic_path_matches_every_sample_portal_page(sample_site: SampleSite) 
             assert got.published[:10] == want["published"][:10]
 
 
+CJK = "韓国が戒厳令、尹大統領「野党が反国家行為」"
 BODY = "<p>" + "Đoạn văn bản đủ dài của bài viết, kể lại một hội nghị của thành phố trong quý vừa qua. " * 3 + "</p>"
 
 
@@ -120,10 +121,23 @@ BODY = "<p>" + "Đoạn văn bản đủ dài của bài viết, kể lại mộ
      "", "Hội nghị giao ban quý 1/2023"),
     # A separator inside the headline is the headline's own.
     ("https://example.vn/a", "Móng Cái: Thành phố biên giới năng động", "", "Móng Cái: Thành phố biên giới năng động"),
+    # The site's name and then the author.
+    ("https://www.thegatewaypundit.com/a", "New plot twist in the case | The Gateway Pundit | by Cristina Laila", "",
+     "New plot twist in the case"),
+    ("https://example.org/a", "Vietnam's economy - by the numbers", "", "Vietnam's economy - by the numbers"),
+    # A headline with no spaces (CJK) is a headline all the same.
+    ("https://www.yomiuri.co.jp/a", "読売新聞オンライン", f"<meta property='og:title' content='{CJK}'>", CJK),
 ])
 def test_titles_lose_the_site_name_and_keep_their_own_words(url: str, head: str, meta: str, title: str) -> None:
     page = f"<html><head><title>{head}</title>{meta}</head><body><article>{BODY}</article></body></html>"
     assert extract(page, url).title == title
+
+
+def test_a_rubric_after_the_declared_title_gives_way_to_the_page_s_own_headline() -> None:
+    meta = "<meta property='og:title' content='Russia hits Kyiv with ballistic missile - National'>"
+    page = (f"<html><head>{meta}</head><body><article><h1>Russia hits Kyiv with ballistic missile</h1>{BODY}"
+            "</article></body></html>")
+    assert extract(page, "https://globalnews.ca/news/a").title == "Russia hits Kyiv with ballistic missile"
 
 
 @pytest.mark.parametrize(("closing", "author", "unit"), [
