@@ -151,4 +151,4 @@ def check(portal: str, origin: str | None, limit: int, settings: dict[str, Any] 
             "ITEM_PIPELINES": {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.CheckPipeline": 800},
             "CLOSESPIDER_ITEMCOUNT": limit, "LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
             "SELECTOR_REPORT": True, **(settings or {}),
-        })[0]
+        }, {"max_articles": limit})[0]

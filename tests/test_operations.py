@@ -96,6 +96,9 @@ def test_check_reports_how_every_selector_of_the_profile_fits_the_site(sample_si
         matched, pages = report[name]
         assert pages >= 1 and matched == pages, name
     assert "does not fit" not in result.stderr
+    # It reads what it was asked to and no more: two articles, from the first listing page.
+    assert report["rules.body"][1] == len(result.stdout.splitlines()) == 2
+    assert report["listing.item"][1] == 1
 
 
 def test_check_says_when_the_listing_markup_no_longer_fits_and_exits_1() -> None:

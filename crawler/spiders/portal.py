@@ -53,7 +53,7 @@ class PortalSpider(scrapy.Spider):
 
     def __init__(
         self, portal: str, origin: str | None = None, full: object = False, since: str | None = None,
-        now: str | None = None, **kwargs: Any,
+        now: str | None = None, max_articles: int | None = None, **kwargs: Any,
     ) -> None:
         profile = load_profile(portal)
         self.canonical_base = profile.base_url
@@ -66,6 +66,9 @@ class PortalSpider(scrapy.Spider):
         self.known: dict[str, Known] = {}
         self.retrying: dict[str, tuple[str, str | None]] = {}  # the portal's retry schedule: url -> next try, date
         self.seen_links: set[str] = set()  # article links met on listings during this run
+        # `check` reads a few articles: no more article pages are asked for, nor listings walked, past them.
+        self.max_articles = int(max_articles) if max_articles is not None else None
+        self.articles_asked = 0
         self.complete_through: datetime | None = None
         self.pool: WorkerPool = shared_pool(0)  # in this process, until from_crawler gives the crawl's
 
@@ -174,7 +177,14 @@ class PortalSpider(scrapy.Spider):
         if self._too_old(listing_date, lastmod):
             stats.inc_value("discovery/too_old")
             return None
+        if self._enough:
+            return None
+        self.articles_asked += 1
         return self._article_request(url, listing_date)
+
+    @property
+    def _enough(self) -> bool:
+        return self.max_articles is not None and self.articles_asked >= self.max_articles
 
     def _too_old(self, listing_date: str | None, lastmod: datetime | None = None) -> bool:
         if self.since is None:  # no bound: no date to read
@@ -199,6 +209,8 @@ class PortalSpider(scrapy.Spider):
         for url, listing_date in listing.links:
             if request := self._discover(url, listing_date):
                 yield request
+        if self._enough:
+            return
         links = listing.links
         old_ground = bool(links) and all(self._archived_whole(u) or self._too_old(d) for u, d in links)
         fresh = {u for u, _ in links} - self.seen_links
