@@ -26,7 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[0] = str(ROOT)  # not bench/: its incremental.py would shadow the package twisted imports
+if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
+    sys.path[0] = str(ROOT)  # run as a file: not bench/, whose incremental.py would shadow twisted's package
+elif str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 from bench.report import write_section  # noqa: E402
 from portal_archive.demo import crawl_samples  # noqa: E402
