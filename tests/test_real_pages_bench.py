@@ -40,6 +40,14 @@ def test_the_shingle_f1_is_the_scrapinghub_benchmark_s() -> None:
     assert shingle_f1([exact, half]) == pytest.approx(2 * 1.0 * (2 / 3) / (1 + 2 / 3))
 
 
+def test_the_gold_s_subheadings_are_set_aside_from_the_output() -> None:
+    case = Case("fundus-other", "x", "https://example.org/a", b"", "first part\nsecond part",
+                headlines=["A heading"])
+    tally = Tally()
+    assert score(case, Output("first part\nA heading\nsecond part"), tally) == 1.0
+    assert score(case, Output("first part\nAnother heading\nsecond part"), tally) < 1.0
+
+
 def test_a_day_without_its_time_is_compared_as_a_calendar_day() -> None:
     case = Case("fundus-other", "x", "https://example.org/a", b"", "a b", published="2024-08-22T12:00:00+02:00")
     tally = Tally()
