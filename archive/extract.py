@@ -258,11 +258,17 @@ def _published(page: parsel.Selector, rules: Rules, hints: Hints, jsonld: list[d
     """The publication time and where it came from, best source first; the lead is the last resort."""
     if rules.published and (moment := parse_date(_first_text(page, rules.published))):
         return moment, "page"
-    stamps = [_meta(page, "article:published_time", "datePublished", "pubdate", "publishdate")]
+    stamps = [_meta(page, "article:published_time", "datePublished", "pubdate", "publishdate",
+                    "article:published:time", "og:article:published_time", "DC.date.issued", "dcterms.issued",
+                    "date")]
+    stamps += page.xpath("//time[@pubdate or @itemprop='datePublished']/@datetime").getall()[:1]
     stamps += [item.get("datePublished") for item in jsonld]
+    day = None  # a stamp giving the day alone yields to a date line on the page that gives the time
     for stamp in stamps:
         if moment := parse_iso(stamp):
-            return moment, "metadata"
+            if "T" in str(stamp) or " " in str(stamp).strip():
+                return moment, "metadata"
+            day = day or moment
     for text in _texts(page.css(_DATE_NODES)):
         if len(text) < 80 and (moment := parse_date(text)):
             return moment, "page"
@@ -270,6 +276,8 @@ def _published(page: parsel.Selector, rules: Rules, hints: Hints, jsonld: list[d
         # A free-standing date line must give the time too: related-news lists print bare dates.
         if len(text) < 100 and re.search(r"\d[:h]\d\d", text) and (moment := parse_date(text)):
             return moment, "page"
+    if day:
+        return day, "metadata"
     if moment := parse_date(hints.published):
         return moment, "listing"
     return None, None

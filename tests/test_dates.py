@@ -51,3 +51,17 @@ def test_a_page_s_own_offset_reaches_the_article() -> None:
     bare = stamped.replace("+02:00", "")
     assert extract(stamped, "https://example.org/a").published == "2024-07-11T11:58:00+02:00"
     assert extract(bare, "https://example.org/a").published == "2024-07-11T11:58:00+07:00"
+
+
+@pytest.mark.parametrize(("head", "line", "published"), [
+    ('<meta property="article:published:time" content="2024-10-23T15:48:15+00:00">', "", "2024-10-23T15:48:15+00:00"),
+    ('<meta name="date" content="2025-10-20">', "", "2025-10-20T00:00:00+07:00"),
+    # A stamp with the day alone yields to the page's own line with the time.
+    ('<meta name="date" content="2025-10-20">', "<p class='ngay'>20/10/2025 14:30</p>", "2025-10-20T14:30:00+07:00"),
+])
+def test_more_metadata_stamps_are_read(head: str, line: str, published: str) -> None:
+    from archive.extract import extract
+
+    body = "<p>" + "Một đoạn văn đủ dài để là thân bài của bài báo, không phải trình đơn hay chú thích. " * 3 + "</p>"
+    page = f"<html><head>{head}</head><body><article><h1>Tiêu đề bài viết</h1>{line}{body}</article></body></html>"
+    assert extract(page, "https://example.org/a").published == published
