@@ -469,10 +469,7 @@ def _with_sibling_blocks(root: etree._Element, paragraphs: list[str]) -> list[st
     levels up, under the same ancestor above), in a chunk none of whose paragraphs was kept."""
     blocks: dict[etree._Element, None] = {}  # in document order, each once
     for text in root.xpath(_PROSE):
-        block = text.getparent()
-        while block is not None and block.tag not in _BLOCK_TAGS:
-            block = block.getparent()
-        if block is not None:
+        if (block := _block_of(text)) is not None:
             blocks.setdefault(block)
     kept = {_key(p): n for n, p in enumerate(paragraphs) if len(p) >= 80}
     texts = [clean(b.xpath("string()")) for b in blocks]
@@ -540,6 +537,14 @@ def _paragraphs_from_breaks(root: etree._Element) -> None:
                 parent.append(run)
 
 
+def _block_of(text: etree._ElementUnicodeResult) -> etree._Element | None:
+    """The block element (a paragraph, a div, a cell) a text node of the page is printed in."""
+    block = text.getparent()
+    while block is not None and block.tag not in _BLOCK_TAGS:
+        block = block.getparent()
+    return block
+
+
 def _in_table(element: etree._Element) -> bool:
     """Whether the element is, or sits in, a table cell: the article cell of a table-laid-out page."""
     return element.tag == "td" or next(element.iterancestors("td"), None) is not None
@@ -557,9 +562,7 @@ def _densest(root: etree._Element) -> tuple[etree._Element | None, int]:
     prose = 0
     for text in root.xpath(_PROSE):
         prose += len(text)
-        block = text.getparent()
-        while block is not None and block.tag not in _BLOCK_TAGS:
-            block = block.getparent()
+        block = _block_of(text)
         parent = block.getparent() if block is not None else None
         if parent is None:
             continue
@@ -594,9 +597,7 @@ def _standfirst(page: parsel.Selector, jsonld: list[dict], kept: list[str], titl
                 break  # the body has begun
             if not start.startswith(folded[:40]):
                 continue
-            block = text.getparent()
-            while block is not None and block.tag not in _BLOCK_TAGS:
-                block = block.getparent()
+            block = _block_of(text)
             lead = clean(block.xpath("string()")) if block is not None else ""
             if folded in letters(lead) and len(lead) <= 3 * len(description) and lead != title:
                 return lead
