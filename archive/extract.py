@@ -313,9 +313,8 @@ def _trafilatura_lines(document: str | etree._Element, images: bool, prose: int 
     items: list[tuple[str, str]] = []
     for element in etree.fromstring(xml.encode("utf-8")).iter():
         if element.tag == "row":  # a table row is one line: `19 Paul Menard 777 0 0 0 4`
-            line = " ".join(clean("".join(cell.itertext())) for cell in element.iter("cell"))
-            if clean(line):
-                items.append(("text", clean(line)))
+            if line := clean(" ".join("".join(cell.itertext()) for cell in element.iter("cell"))):
+                items.append(("text", line))
             for cell in element.iter("cell"):
                 cell.tag = "seen"
         elif element.tag == "graphic":
@@ -587,10 +586,12 @@ def _standfirst(page: parsel.Selector, jsonld: list[dict], kept: list[str], titl
     described += [str(j["description"]) for j in jsonld if isinstance(j.get("description"), str) and "headline" in j]
     opening = letters(kept[0])[:40] if kept else ""
     body = letters(" ".join(kept)[:3000])
+    looked = set()  # og:description and JSON-LD often say the same: one walk of the page for each text
     for description in described:
         folded = letters(description or "")[:60]
-        if len((description or "").split()) < _STANDFIRST_WORDS or folded in body:
+        if len((description or "").split()) < _STANDFIRST_WORDS or folded in body or description in looked:
             continue
+        looked.add(description)
         for text in page.root.xpath(_BODY_TEXT):
             start = letters(text)
             if opening and start.startswith(opening):
