@@ -16,7 +16,7 @@ from functools import cache
 
 from dateparser.date import DateDataParser
 
-from archive.model import VN
+from archive.model import VN, aware
 from archive.text import clean
 
 _SETTINGS = {
@@ -86,14 +86,14 @@ def parse_iso(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return parse_date(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=VN)
+    return aware(moment)
 
 
 def isoformat(moment: datetime | None) -> str | None:
     """`2024-07-11T16:58:00+07:00`: to the second, at the moment's own offset (Vietnam time if none)."""
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=VN)).isoformat(timespec="seconds")
+    return aware(moment).isoformat(timespec="seconds")
 
 
 # "Sáng 20/10, …", "Ngày 21/3, …": a lead that gives day and month only.

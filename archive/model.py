@@ -14,6 +14,11 @@ from datetime import datetime, timedelta, timezone
 VN = timezone(timedelta(hours=7), "+07:00")
 
 
+def aware(moment: datetime) -> datetime:
+    """``moment`` as it is when it has an offset; in Vietnam time when it has none."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=VN)
+
+
 @dataclass
 class Rules:
     """A profile's extraction rules: selectors (CSS, or XPath when starting with `/` or `(`)."""

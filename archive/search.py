@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from archive.db import KEY_SHIFT
-from archive.model import VN
+from archive.model import aware
 from archive.text import fold
 
 # Bare terms, or "quoted phrases" kept as they are (the way Datasette's escape_fts splits a query).
@@ -133,7 +133,7 @@ def since_key(since: str | None) -> int:
         moment = datetime.fromisoformat(since)
     except ValueError:
         raise ValueError(f"since: not a date (YYYY-MM-DD): {since}") from None
-    return int(moment.replace(tzinfo=moment.tzinfo or VN).timestamp()) * KEY_SHIFT
+    return int(aware(moment).timestamp()) * KEY_SHIFT
 
 
 NOTHING = '""'  # an FTS5 expression that matches no article
@@ -214,6 +214,6 @@ def search_archive(db: str, query: str, *, portal: str | None = None, since: dat
     Vietnam time."""
     from archive.db import reading
 
-    start = since if since is None or since.tzinfo else since.replace(tzinfo=VN)
+    start = aware(since) if since else None
     with reading(db) as archive:
         return search(archive.db.conn, query, portal=portal, limit=limit, since=start.isoformat() if start else None)

@@ -15,7 +15,7 @@ from twisted.python.failure import Failure
 
 from archive.db import Archive
 from archive.lock import ArchiveLockedError
-from archive.model import VN
+from archive.model import aware
 from crawler.extensions.runrecord import run_status
 from crawler.profile import load_profile
 from crawler.spiders.portal import PortalSpider
@@ -130,14 +130,10 @@ def crawl(portals: list[str], db: str, origins: dict[str, str], settings: dict[s
         archive.close()
     spider_args = {
         "full": full,
-        "since": _vn(since).isoformat() if since else None,
-        "now": _vn(now).isoformat() if now else None,
+        "since": aware(since).isoformat() if since else None,
+        "now": aware(now).isoformat() if now else None,
     }
     return run_crawl(portals, db, origins, settings, spider_args)
-
-
-def _vn(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=VN)
 
 
 def check(portal: str, origin: str | None, limit: int, settings: dict[str, Any] | None = None) -> PortalResult:
