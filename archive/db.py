@@ -36,8 +36,9 @@ from archive.model import Article, Known, StoredPage
 Outcome = Literal["new", "changed", "unchanged"]
 # The layout's version, kept in the file (PRAGMA user_version): an older archive is migrated when opened
 # for writing, a newer one refused. 0 is every archive written before versions were kept.
-SCHEMA_VERSION = 1
-TABLES = ("articles", "pages", "article_versions", "crawl_runs", "portals", "retries")
+# 2: articles keyed by their address on the portal (base_url), not the one they were fetched from.
+SCHEMA_VERSION = 2
+TABLES = ("articles", "pages", "article_versions", "crawl_runs", "portals", "retries", "captures")
 
 ARTICLE_COLUMNS = {
     "id": int, "url": str, "portal": str, "title": str, "published": str, "year": int, "month": str,
@@ -51,11 +52,15 @@ PAGE_COLUMNS = {
     "url": str, "raw_html": bytes, "raw_size": int, "content_type": str, "http_status": int, "etag": str,
     "last_modified": str, "listing_date": str, "last_fetched": str, "last_checked": str,
     "content_hash": str,
+    # Provenance: the URL actually fetched (a twin, a mirror, a Wayback memento, a WARC record), and for
+    # a recovered copy the moment it was captured.
+    "fetched_from": str, "captured_at": str,
 }
 # An earlier text of an article, kept when the portal changed it.
 VERSION_COLUMNS = {
     "url": str, "version": int, "title": str, "published": str, "author": str, "unit": str,
     "text": str, "captions": str, "content_hash": str, "fetched_at": str, "replaced_at": str,
+    "fetched_from": str, "captured_at": str,
 }
 RUN_COLUMNS = {
     "id": int, "portal": str, "started": str, "finished": str, "status": str, "full": int,
@@ -63,6 +68,15 @@ RUN_COLUMNS = {
     "errors": int, "links_seen": int, "fallbacks": int, "pid": int, "log_file": str,
     "retrying": int,  # article URLs on the retry schedule when the run ended
     "listing_fallbacks": int,  # listing pages the profile's listing selectors did not fit
+    "source": str,  # where the pages came from: null for the live portal, "wayback" or "warc" for recovered ones
+    "through": str,  # a recovery: the newest capture it listed (the next one asks only for newer ones)
+    "missing": int,  # a recovery: captures listed or linked that could not be had (no memento, not HTML)
+}
+# The captures a recovery has dealt with (a Wayback memento, a WARC record), so that one cut short goes
+# on where it stopped and a second one skips them.
+CAPTURE_COLUMNS = {
+    "source": str, "url": str, "timestamp": str, "portal": str, "outcome": str, "fetched_from": str,
+    "done_at": str,
 }
 # Article URLs that could not be fetched or archived, retried on a schedule of their own (see
 # Archive.record_failure) instead of keeping their portal's every run incomplete.
@@ -72,7 +86,10 @@ RETRY_COLUMNS = {
 }
 RETRY_FIRST = timedelta(hours=20)  # the next nightly run tries again; each failure doubles the wait
 RETRY_LONGEST = timedelta(days=30)
-PORTAL_COLUMNS = {"name": str, "title": str, "base_url": str, "crawled_from": str, "last_crawled": str}
+PORTAL_COLUMNS = {
+    "name": str, "title": str, "base_url": str, "crawled_from": str, "last_crawled": str,
+    "retired": str,  # the day the portal was retired (its profile's `retired:`): reached through `recover` only
+}
 SEARCHED = ("title", "text", "captions")
 _FOLD_D = "replace(replace({0}, 'đ', 'd'), 'Đ', 'D')"
 # Seconds since 1970 of the publication time (0 when unknown), then the id: unique, and ordered by the
@@ -187,9 +204,10 @@ class Archive:
             "crawl_runs": (RUN_COLUMNS, "id"),
             "portals": (PORTAL_COLUMNS, "name"),
             "retries": (RETRY_COLUMNS, "url"),
+            "captures": (CAPTURE_COLUMNS, ("source", "url", "timestamp")),
         }
         existing = set(self.db.table_names())
-        self._check_version(existing)  # an archive of this schema is complete, or it is refused
+        version = self._check_version(existing)  # an archive of this schema is complete, or it is refused
         if "articles" in existing and "id" not in self.db["articles"].columns_dict:
             raise ArchiveError(f"{self.path}: made by an early portal-archive whose layout cannot be upgraded; "
                                "crawl into a new file")
@@ -209,6 +227,7 @@ class Archive:
             articles.create_index(["search_key"], unique=True, if_not_exists=True)
             self.db["crawl_runs"].create_index(["portal", "started"], if_not_exists=True)
             self.db["retries"].create_index(["portal", "next_try"], if_not_exists=True)
+            self.db["captures"].create_index(["portal", "source"], if_not_exists=True)
             view = self.db.execute("select sql from sqlite_master where name = 'articles_search'").fetchone()
             if not view or view[0].lower() != SEARCH_VIEW.lower():  # none yet, or keyed by an older rule
                 self.db.execute("drop view if exists articles_search")
@@ -221,7 +240,11 @@ class Archive:
                     "content='articles_search', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
                 )
                 self.db.execute("insert into articles_fts(articles_fts) values('rebuild')")
-            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:  # migrated, or made
+            if "articles" in existing and version < 2:
+                from archive import migrate  # it builds on this module
+
+                migrate.rebase(self)
+            if version != SCHEMA_VERSION:  # migrated, or made
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # The full-text index: kept by hand, because only one copy of each story is in it.
@@ -264,6 +287,19 @@ class Archive:
         if fields["story"] is None:  # no text: nothing to be a copy of
             self._set(article_id, {"copy_of": None})
 
+    def remove(self, url: str) -> None:
+        """Delete an article with its page and versions (a copy folded into another, see archive.migrate)."""
+        row = self.db.execute("select id, story, copy_of from articles where url = ?", [url]).fetchone()
+        if row is None:
+            return
+        article_id, story, copy_of = row
+        if copy_of is None:
+            self._unindex(article_id)
+        for table in ("articles", "pages", "article_versions", "retries"):
+            self.db.execute(f"delete from {table} where url = ?", [url])
+        if story:
+            self._relink(story)
+
     def _relink(self, story: str) -> None:
         """The earliest publication of a story is its original; the others are copies of it."""
         rows = self.db.execute(
@@ -286,22 +322,29 @@ class Archive:
         except sqlite3.OperationalError as err:
             raise ArchiveError(f"{self.path}: cannot write the archive: {err}") from err
 
-    def upsert_portal(self, name: str, title: str, base_url: str, crawled_from: str) -> None:
-        self.db["portals"].upsert({"name": name, "title": title, "base_url": base_url,
-                                   "crawled_from": crawled_from, "last_crawled": now()}, pk="name")
+    def upsert_portal(self, name: str, title: str, base_url: str, crawled_from: str,
+                      retired: str | None = None) -> None:
+        self.db["portals"].upsert({"name": name, "title": title, "base_url": base_url, "crawled_from": crawled_from,
+                                   "retired": retired, "last_crawled": now()}, pk="name")
 
     def save(
         self, article: Article, raw: bytes, *, packed: bytes | None = None, status: int = 200,
         content_type: str | None = None, listing_date: str | None = None, etag: str | None = None,
-        last_modified: str | None = None,
+        last_modified: str | None = None, fetched_from: str | None = None, captured_at: str | None = None,
+        raw_size: int | None = None,
     ) -> Outcome:
         """Insert or update one article with the page it came from; returns what happened to it.
 
-        When the text changed, the text it replaces is kept in ``article_versions``. ``packed`` is
-        ``raw`` already compressed (by an extraction worker).
+        ``article.url`` is the article's address on its portal; ``fetched_from`` the URL actually fetched
+        (the same, when it came from the portal itself), ``captured_at`` when a recovered copy (Wayback,
+        WARC) was captured. When the text changed, the text it replaces is kept in ``article_versions``. A
+        copy captured before the current text was is history, not news: it becomes an earlier version
+        (see :meth:`_save_past`). ``packed`` is ``raw`` already compressed (by an extraction worker).
         """
         stamp = now()
         current = self._current(article.url)
+        if current and captured_at and captured_at < (current["captured_at"] or current["last_fetched"] or ""):
+            return self._save_past(article, current, fetched_from, captured_at, stamp)
         outcome: Outcome = "new" if not current else (
             "unchanged" if current["content_hash"] == article.content_hash else "changed"
         )
@@ -312,11 +355,14 @@ class Archive:
             "version": (current["version"] or 1) + (outcome == "changed") if current else 1,
         }
         page = {
-            "url": article.url, "raw_html": packed or pack(raw), "raw_size": len(raw),
+            "url": article.url, "raw_html": packed or pack(raw), "raw_size": len(raw) if raw_size is None else raw_size,
             "content_type": content_type, "http_status": status, "etag": etag, "last_modified": last_modified,
             "listing_date": listing_date, "last_fetched": stamp, "last_checked": stamp,
-            "content_hash": article.content_hash,
+            "content_hash": article.content_hash, "fetched_from": fetched_from or article.url,
+            "captured_at": captured_at,
         }
+        if outcome == "unchanged" and current["captured_at"] and captured_at:
+            page["captured_at"] = current["captured_at"]  # a later capture of the same text: dated by the first
         with self.db.atomic():
             if outcome == "changed":
                 self.table("article_versions").upsert({
@@ -328,9 +374,31 @@ class Archive:
             self.db.execute("delete from retries where url = ?", [article.url])
         return outcome
 
+    def _save_past(self, article: Article, current: dict, fetched_from: str | None, captured_at: str,
+                   stamp: str) -> Outcome:
+        """A copy captured before the archive's current text (a WARC or a Wayback capture of an article
+        crawled since): a text not seen yet becomes a version in capture order; the current text stays."""
+        versions = list(self.table("article_versions").rows_where("url = ?", [article.url]))
+        if article.content_hash in {current["content_hash"], *(v["content_hash"] for v in versions)}:
+            return "unchanged"
+        versions.append({
+            **{k: v for k, v in _extracted(article).items() if k in VERSION_COLUMNS},
+            "content_hash": article.content_hash, "fetched_at": stamp, "replaced_at": None,
+            "fetched_from": fetched_from or article.url, "captured_at": captured_at,
+        })
+        versions.sort(key=lambda v: v["captured_at"] or v["fetched_at"] or "")
+        for number, version in enumerate(versions, start=1):
+            version["version"] = number
+        with self.db.atomic():
+            self.db.execute("delete from article_versions where url = ?", [article.url])
+            self.table("article_versions").insert_all(versions, pk=("url", "version"))
+            self.db.execute("update articles set version = ? where url = ?", [len(versions) + 1, article.url])
+        return "changed"
+
     def _current(self, url: str) -> dict | None:
         cursor = self.db.execute(
-            "select a.*, p.content_hash from articles a left join pages p on p.url = a.url where a.url = ?", [url]
+            "select a.*, p.content_hash, p.fetched_from, p.captured_at, p.last_fetched "
+            "from articles a left join pages p on p.url = a.url where a.url = ?", [url]
         )
         values = cursor.fetchone()
         return dict(zip([c[0] for c in cursor.description], values, strict=True)) if values else None
@@ -403,15 +471,35 @@ class Archive:
             yield StoredPage(url, name, zlib.decompress(blob), content_type, listing_date,
                              datetime.fromisoformat(fetched) if fetched else None)
 
+    # Recoveries -----------------------------------------------------------------------------
+    def record_capture(self, source: str, url: str, timestamp: str, portal: str, outcome: str,
+                       fetched_from: str | None = None) -> None:
+        self.table("captures").upsert({"source": source, "url": url, "timestamp": timestamp, "portal": portal,
+                                       "outcome": outcome, "fetched_from": fetched_from, "done_at": now()},
+                                      pk=("source", "url", "timestamp"))
+
+    def captures_done(self, portal: str, source: str) -> set[tuple[str, str]]:
+        """The (url, timestamp) of every capture of the portal a recovery from ``source`` dealt with."""
+        query = "select url, timestamp from captures where portal = ? and source = ?"
+        return {(url, timestamp) for url, timestamp in self.db.execute(query, [portal, source])}
+
+    def recovered_through(self, portal: str, source: str) -> str | None:
+        """The newest capture a complete recovery of the portal from ``source`` listed."""
+        row = self.db.execute("select max(through) from crawl_runs where portal = ? and source = ? and "
+                              "status = 'finished'", [portal, source]).fetchone()
+        return row[0] if row else None
+
     # Crawl runs -----------------------------------------------------------------------------
-    def start_run(self, portal: str, full: bool, pid: int, log_file: str | None = None) -> int:
+    def start_run(self, portal: str, full: bool, pid: int, log_file: str | None = None,
+                  source: str | None = None) -> int:
         with self.db.atomic():
             # Only one crawl writes at a time (see archive.lock): a run still marked running died.
             self.db.execute(
                 "update crawl_runs set status = 'interrupted' where portal = ? and status = 'running'", [portal]
             )
             return self.db["crawl_runs"].insert({"portal": portal, "started": now(), "status": "running",
-                                                 "full": int(full), "pid": pid, "log_file": log_file}).last_pk
+                                                 "full": int(full), "pid": pid, "log_file": log_file,
+                                                 "source": source}).last_pk
 
     def finish_run(self, run_id: int, status: str, counts: dict[str, int]) -> None:
         with self.db.atomic():
@@ -420,7 +508,7 @@ class Archive:
     def complete_through(self, portal: str) -> str | None:
         """When the last complete walk of the portal ended: everything archived by then is whole."""
         row = self.db.execute(
-            "select max(finished) from crawl_runs where portal = ? and status = 'finished'", [portal]
+            "select max(finished) from crawl_runs where portal = ? and status = 'finished' and source is null", [portal]
         ).fetchone()
         return row[0] if row else None
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive.db import ARTICLE_COLUMNS, RUN_COLUMNS, VERSION_COLUMNS, Archive, ArchiveError, writing
 
 BATCH = 200  # articles per transaction: a merge cut short keeps what it wrote, and starts again cleanly
 # What extraction gives an article, as opposed to what the archive keeps about it (ids, times, links).
-_TEXT = [c for c in VERSION_COLUMNS if c not in ("url", "version", "content_hash", "fetched_at", "replaced_at")]
+_SOURCE = ("fetched_from", "captured_at")
+_TEXT = [c for c in VERSION_COLUMNS
+         if c not in ("url", "version", "content_hash", "fetched_at", "replaced_at", *_SOURCE)]
 _EXTRACTED = [c for c in ARTICLE_COLUMNS if c not in (
     "id", "url", "version", "first_seen", "updated_at", "gone_at", "copy_of", "search_key")]
 
@@ -38,6 +40,7 @@ class _Text:
     fields: dict
     content_hash: str | None
     since: str
+    source: dict = field(default_factory=dict)  # its provenance: fetched_from, captured_at
 
 
 def _rows(conn: sqlite3.Connection, sql: str, args: list | tuple = ()) -> Iterator[dict]:
@@ -64,8 +67,10 @@ def _open_shard(path: Path) -> sqlite3.Connection:
 
 def _timeline(current: dict, page: dict, versions: list[dict]) -> tuple[list[_Text], str]:
     """An article's texts in one file, and when its current text was last fetched."""
-    texts = [_Text({c: v[c] for c in _TEXT}, v["content_hash"], v["fetched_at"]) for v in versions]
-    texts.append(_Text({c: current[c] for c in _EXTRACTED}, page["content_hash"], current["updated_at"]))
+    texts = [_Text({c: v[c] for c in _TEXT}, v["content_hash"], v["fetched_at"], {c: v.get(c) for c in _SOURCE})
+             for v in versions]
+    texts.append(_Text({c: current[c] for c in _EXTRACTED}, page["content_hash"], current["updated_at"],
+                       {c: page.get(c) for c in _SOURCE}))
     return texts, page["last_fetched"] or ""
 
 
@@ -77,10 +82,11 @@ def _merged(ours: tuple[list[_Text], str], theirs: tuple[list[_Text], str]) -> l
     for text in our_texts + their_texts:
         seen = by_hash.get(text.content_hash)
         if seen is None or text.since < seen.since:
+            source = text.source or (seen.source if seen else {})
             by_hash[text.content_hash] = _Text({**(seen.fields if seen else {}), **text.fields},
-                                               text.content_hash, text.since)
+                                               text.content_hash, text.since, source)
     current = by_hash.pop(latest.content_hash)
-    current = _Text({**current.fields, **latest.fields}, latest.content_hash, current.since)
+    current = _Text({**current.fields, **latest.fields}, latest.content_hash, current.since, current.source)
     return [*sorted(by_hash.values(), key=lambda t: t.since), current]
 
 
@@ -88,6 +94,13 @@ def _merge_article(target: Archive, shard: sqlite3.Connection, theirs: dict) -> 
     url = theirs["url"]
     their_page = next(_rows(shard, "select * from pages where url = ?", [url]))
     their_versions = list(_rows(shard, "select * from article_versions where url = ? order by version", [url]))
+    return merge_copy(target, theirs, their_page, their_versions)
+
+
+def merge_copy(target: Archive, theirs: dict, their_page: dict, their_versions: list[dict]) -> str:
+    """Put another copy of an article (its row, page and versions, all under ``theirs["url"]``) on one
+    timeline with the copy ``target`` holds, if any; returns "new", "changed" or "unchanged"."""
+    url = theirs["url"]
     mine = next(_rows(target.db.conn, "select * from articles where url = ?", [url]), None)
     if mine is None:
         target._write_article({c: theirs[c] for c in ARTICLE_COLUMNS if c not in ("id", "copy_of", "search_key")})
@@ -111,7 +124,7 @@ def _merge_article(target: Archive, shard: sqlite3.Connection, theirs: dict) -> 
         page["http_status"] = their_page["http_status"]
     versions = [
         {"url": url, "version": n, **{c: t.fields.get(c) for c in _TEXT}, "content_hash": t.content_hash,
-         "fetched_at": t.since, "replaced_at": texts[n].since}
+         "fetched_at": t.since, "replaced_at": texts[n].since, **{c: t.source.get(c) for c in _SOURCE}}
         for n, t in enumerate(texts[:-1], start=1)
     ]
     same_article = all(mine.get(c) == v for c, v in article.items())

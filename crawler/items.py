@@ -12,7 +12,7 @@ from archive.model import Article
 class FetchedPage:
     """An article page as fetched, before and after extraction."""
 
-    url: str
+    url: str  # the article's address on its portal: its identity in the archive
     portal: str
     body: bytes = field(repr=False)  # logs name the page, never print it whole
     content_type: str | None
@@ -21,6 +21,9 @@ class FetchedPage:
     listing_date: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    fetched_from: str | None = None  # the URL actually fetched, when not ``url`` (a twin, a mirror, a memento)
+    captured_at: datetime | None = None  # when a recovered copy was captured (Wayback, WARC)
+    capture: tuple[str, str] | None = None  # a recovered copy's (source, timestamp), for the captures ledger
     article: Article | None = field(default=None, repr=False)
     packed: bytes | None = field(default=None, repr=False)  # the body zlib-compressed, by the extraction worker
 

@@ -13,6 +13,7 @@ import json
 import sqlite3
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import UTC
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -53,7 +54,7 @@ class ExtractPipeline:
     async def process_item(self, item: FetchedPage | Checked) -> FetchedPage | Checked:
         if not isinstance(item, FetchedPage):
             return item
-        hints = Hints(published=item.listing_date, fetched_at=item.fetched_at)
+        hints = Hints(published=item.listing_date, fetched_at=item.captured_at or item.fetched_at)
         async with self.window:
             extracted = await asyncio.wrap_future(self.pool.submit(
                 extract_page, item.body, item.url, item.portal, self.crawler.spider.profile.rules, hints,
@@ -198,10 +199,16 @@ def _store(archive: Archive, item: FetchedPage | Checked) -> str | None:
             return "not_modified"
         return "gone" if archive.mark_gone(item.url, item.status) else None
     assert item.article
-    return archive.save(
+    outcome = archive.save(
         item.article, item.body, packed=item.packed, status=item.status, content_type=item.content_type,
         listing_date=item.listing_date, etag=item.etag, last_modified=item.last_modified,
+        fetched_from=item.fetched_from,
+        captured_at=item.captured_at.astimezone(UTC).isoformat() if item.captured_at else None,
     )
+    if item.capture:  # a recovered copy: dealt with, in the same transaction as the article
+        source, timestamp = item.capture
+        archive.record_capture(source, item.url, timestamp, item.portal, outcome, item.fetched_from)
+    return outcome
 
 
 class CheckPipeline:

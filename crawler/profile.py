@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -51,6 +52,8 @@ class Profile:
     recheck_days: float = 3.0  # articles younger than this are fetched again to catch edits
     rules: Rules = field(default_factory=Rules)
     politeness: Politeness = field(default_factory=Politeness)
+    # The day the portal was retired (ISO date): nightly crawls leave it out, `recover` is the way in.
+    retired: str | None = None
     source: str = ""
 
     @property
@@ -65,6 +68,22 @@ class Profile:
     def with_origin(self, origin: str) -> Profile:
         """The same portal served from another origin (scheme://host[:port])."""
         return replace(self, base_url=origin.rstrip("/"))
+
+    def rebase(self, url: str, served_by: Profile) -> str:
+        """``url``, an address on ``served_by``'s origin, on this profile's origin instead (the same
+        portal served elsewhere); any other URL as it is."""
+        on_served = url == served_by.origin or url.startswith(served_by.origin + "/")
+        if served_by.origin == self.origin or not on_served:
+            return url
+        return self.origin + url[len(served_by.origin):]
+
+    def own(self, url: str) -> str | None:
+        """``url`` on this portal's origin when it names a page of the portal whatever its scheme, port or
+        ``www.`` (as captures by others do), else None."""
+        parts = urlsplit(url)
+        if (parts.hostname or "").removeprefix("www.") != self.host.removeprefix("www."):
+            return None
+        return self.origin + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
     def url(self, path: str) -> str:
         return urljoin(self.origin + "/", path)
@@ -130,6 +149,12 @@ def parse_profile(data: object, source: str) -> Profile:
         raise ProfileError(f"{source}: field 'politeness': {err}") from err
     if polite.concurrency < 1 or polite.delay < 0:
         raise ProfileError(f"{source}: field 'politeness': concurrency must be >= 1 and delay >= 0")
+    retired = data.get("retired")
+    if retired is not None:
+        try:  # YAML reads 2025-07-01 as a date already
+            retired = (retired if isinstance(retired, date) else date.fromisoformat(str(retired))).isoformat()
+        except ValueError as err:
+            raise ProfileError(f"{source}: field 'retired': expected a date like 2025-07-01, got {retired!r}") from err
     return Profile(
         name=data["name"],
         title=str(data.get("title", data["name"])),
@@ -147,6 +172,7 @@ def parse_profile(data: object, source: str) -> Profile:
         recheck_days=recheck_days,
         rules=Rules(**rules_data),
         politeness=polite,
+        retired=retired,
         source=source,
     )
 

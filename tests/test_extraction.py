@@ -94,7 +94,7 @@ def test_seed_page_without_date_gets_its_day_from_the_lead() -> None:
 def test_generic_path_matches_every_sample_portal_page(sample_site: SampleSite) -> None:
     """No profile at all: every page of the three twins still yields exactly the expected article."""
     for want in sample_site.expected():
-        with urllib.request.urlopen(want["url"]) as response:
+        with urllib.request.urlopen(want["fetched_from"]) as response:
             page = response.read()
         got = extract(page, want["url"])
         assert got.extractor == "generic"

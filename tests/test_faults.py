@@ -7,6 +7,7 @@ import json
 import pytest
 
 from archive.samples.server import SampleSite
+from crawler.profile import load_profile
 from tests.conftest import cli, rows
 from tests.support.faults import FAULTS, RETRIED, SURVIVABLE, TRACKED, FaultyCity
 
@@ -25,7 +26,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory):
 
 def fault_url(site: SampleSite, article_id: int) -> str:
     family: FaultyCity = site.running["mongcai"].family
-    return site.origins["mongcai"] + family.fault_path(article_id)
+    return load_profile("mongcai").origin + family.fault_path(article_id)  # archived under the portal's address
 
 
 def test_the_rest_of_the_portal_is_archived_and_survivable_pages_too(faulty) -> None:
@@ -81,7 +82,7 @@ def test_robots_offsite_and_tracking_urls(faulty) -> None:
     paths = [h.path for h in site.running["mongcai"].hits]
     assert not any("rieng-tu" in p for p in paths)  # forbidden by robots.txt: never requested
     first = site.twins["mongcai"].articles()[0]
-    url = site.origins["mongcai"] + site.running["mongcai"].family.article_path(first)
+    url = load_profile("mongcai").origin + site.running["mongcai"].family.article_path(first)
     assert rows(db, "select count(*) from articles where url like ?", (url + "%",))[0][0] == 1
     assert TRACKED.split("#")[0] not in "".join(r["url"] for r in rows(db, "select url from articles"))
 

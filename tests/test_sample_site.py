@@ -22,9 +22,11 @@ def get(url: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize("portal", ["mongcai", "quangninh", "baoquangninh"])
 def test_article_urls_have_the_real_portals_shape(sample_site: SampleSite, portal: str) -> None:
-    profile = load_profile(portal).with_origin(sample_site.origins[portal])
-    urls = [e["url"] for e in sample_site.expected() if e["portal"] == portal]
-    assert urls and all(profile.is_article(u) for u in urls)
+    profile = load_profile(portal)
+    twin = profile.with_origin(sample_site.origins[portal])
+    expected = [e for e in sample_site.expected() if e["portal"] == portal]
+    assert expected and all(profile.is_article(e["url"]) for e in expected)  # on the real portal's origin
+    assert all(twin.is_article(e["fetched_from"]) for e in expected)  # and served by the twin
 
 
 @pytest.mark.parametrize("portal", ["mongcai", "quangninh", "baoquangninh"])
@@ -38,11 +40,11 @@ def test_listing_pages_link_every_article_across_pagination(sample_site: SampleS
         if status == 404:
             break
         assert status == 200
-        linked += [e["url"] for e in sample_site.expected() if e["portal"] == portal
-                   and e["url"].removeprefix(origin).replace("&", "&amp;") in html]
+        linked += [e["fetched_from"] for e in sample_site.expected() if e["portal"] == portal
+                   and e["fetched_from"].removeprefix(origin).replace("&", "&amp;") in html]
         page += 1
     assert page > 2, "the sample listing should span several pages"
-    assert sorted(set(linked)) == sorted(e["url"] for e in sample_site.expected() if e["portal"] == portal)
+    assert sorted(set(linked)) == sorted(e["fetched_from"] for e in sample_site.expected() if e["portal"] == portal)
 
 
 @pytest.mark.parametrize("portal", ["mongcai", "quangninh", "baoquangninh"])
@@ -55,21 +57,27 @@ def test_rss_sitemap_and_robots(sample_site: SampleSite, portal: str) -> None:
     assert len(links) == 20 and all(link.startswith(origin) for link in links)
     status, sitemap = get(origin + "/sitemap.xml")
     locs = [e.text for e in ElementTree.fromstring(sitemap).iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
-    assert sorted(locs) == sorted(e["url"] for e in sample_site.expected() if e["portal"] == portal)
+    assert sorted(locs) == sorted(e["fetched_from"] for e in sample_site.expected() if e["portal"] == portal)
     status, robots = get(origin + "/robots.txt")
     assert status == 200 and f"Sitemap: {origin}/sitemap.xml" in robots
 
 
 def test_pages_carry_the_junk_the_seeds_show(sample_site: SampleSite) -> None:
     mongcai = next(e for e in sample_site.expected() if e["portal"] == "mongcai")
-    _, html = get(mongcai["url"])
+    _, html = get(mongcai["fetched_from"])
     for junk in ["Loading...", "Đang online", "Thống kê truy cập", "Thời tiết", "In bài viết",
                  "Tin cùng chuyên mục", "Cơ quan chủ quản"]:
         assert junk in html
     paper = next(e for e in sample_site.expected() if e["portal"] == "baoquangninh")
-    _, html = get(paper["url"])
+    _, html = get(paper["fetched_from"])
     assert html.count(paper["captions"][0].replace('"', "&#34;")) >= 2  # every caption printed twice
     assert "<p>.</p>" in html
+
+
+def test_each_twin_stands_for_its_profiles_real_origin() -> None:
+    from archive.samples.families import ORIGINS
+
+    assert ORIGINS == {name: load_profile(name).origin for name in ORIGINS}
 
 
 def test_unknown_pages_answer_404(sample_site: SampleSite) -> None:

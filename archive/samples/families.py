@@ -256,6 +256,12 @@ class Newspaper(Family):
 
 
 PLACES = {"mongcai": "Móng Cái", "halong": "Hạ Long"}
+# The real portal each twin stands for (its profile's base_url): the address its articles are archived
+# under, whichever port the twin is served on.
+ORIGINS = {
+    "mongcai": "https://mongcai.gov.vn", "quangninh": "https://www.quangninh.gov.vn",
+    "baoquangninh": "https://baoquangninh.vn", "halong": "https://halong.gov.vn",
+}
 # The twins and their families: halong.gov.vn runs the same city CMS as mongcai.gov.vn.
 FAMILIES: dict[str, type[Family]] = {
     "mongcai": CityCMS, "quangninh": SharePoint, "baoquangninh": Newspaper, "halong": CityCMS,

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from archive.samples.families import FAMILIES, Family
+from archive.samples.families import FAMILIES, ORIGINS, Family
 from archive.samples.site import PortalTwin, make_twins
 
 log = logging.getLogger(__name__)
@@ -157,11 +157,13 @@ class SampleSite:
         return {name: running.origin for name, running in self.running.items()}
 
     def expected(self) -> list[dict]:
-        """The clean article expected from every page currently published, across the twins."""
+        """The clean article expected from every page currently published, across the twins: ``url`` its
+        address on the real portal, ``fetched_from`` where the twin serves it."""
         return [
-            article.expected(running.origin + running.family.article_path(article))
+            {**article.expected(ORIGINS[name] + path), "fetched_from": running.origin + path}
             for name, running in self.running.items()
             for article in self.twins[name].articles()
+            for path in [running.family.article_path(article)]
         ]
 
 

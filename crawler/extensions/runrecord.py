@@ -26,7 +26,7 @@ def run_status(stats: dict, reason: str) -> str:
     return "finished"
 
 
-def run_counts(stats: dict) -> dict[str, int]:
+def run_counts(stats: dict) -> dict[str, int | str | None]:
     """The ``crawl_runs`` columns a crawl's stats fill."""
     return {
         "pages": stats.get("response_received_count", 0),
@@ -36,6 +36,8 @@ def run_counts(stats: dict) -> dict[str, int]:
         "fallbacks": stats.get("extract/generic-fallback", 0),
         "retrying": stats.get("articles/retrying", 0),
         "listing_fallbacks": stats.get("discovery/listing_fallbacks", 0),
+        "through": stats.get("recover/through"),
+        "missing": stats.get("recover/missing", 0),
     }
 
 
@@ -53,8 +55,9 @@ class RunRecord:
 
     def opened(self, spider: Spider) -> None:
         profile, log_file = spider.profile, self.crawler.settings.get("LOG_FILE")
-        self.store.call(lambda a: a.upsert_portal(profile.name, profile.title, spider.canonical_base, profile.origin))
-        self.run_id = self.store.call(lambda a: a.start_run(profile.name, spider.full, os.getpid(), log_file))
+        base, served_by, source = spider.canonical_base, spider.crawled_from, getattr(spider, "source", None)
+        self.store.call(lambda a: a.upsert_portal(profile.name, profile.title, base, served_by, profile.retired))
+        self.run_id = self.store.call(lambda a: a.start_run(profile.name, spider.full, os.getpid(), log_file, source))
 
     def closed(self, spider: Spider, reason: str) -> None:
         """After the pipelines' close_spider: the last batch is written, every count is final."""

@@ -56,7 +56,10 @@ class PortalSpider(scrapy.Spider):
         now: str | None = None, max_articles: int | None = None, **kwargs: Any,
     ) -> None:
         profile = load_profile(portal)
+        # Articles are archived under their address on the portal (base_url), whatever origin serves
+        # them (a twin, a mirror): the spider works in fetch URLs and names articles by portal URLs.
         self.canonical_base = profile.base_url
+        self.portal_profile = profile
         self.profile: Profile = profile.with_origin(origin) if origin else profile
         super().__init__(name=self.name, **kwargs)
         self.allowed_domains = [self.profile.host]
@@ -89,8 +92,9 @@ class PortalSpider(scrapy.Spider):
     # Start ----------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         store, name = Store.of(self.crawler), self.profile.name
-        self.known = store.call(lambda archive: archive.known(name))
-        self.retrying = store.call(lambda archive: archive.retries(name))
+        fetched = self.fetch_url
+        self.known = {fetched(url): k for url, k in store.call(lambda archive: archive.known(name)).items()}
+        self.retrying = {fetched(url): r for url, r in store.call(lambda archive: archive.retries(name)).items()}
         complete = None if self.full else store.call(lambda archive: archive.complete_through(name))
         self.complete_through = datetime.fromisoformat(complete) if complete else None
         for url, known in self.known.items():
@@ -146,11 +150,25 @@ class PortalSpider(scrapy.Spider):
             return
         self.logger.error("articles page failed: %s (%s)", request.url, why)
         asked = request.meta.get("redirect_urls", [request.url])[0]  # a redirect loop fails at its last hop
-        self.schedule_retry(canonical(asked), why, request.cb_kwargs.get("listing_date"))
+        self.schedule_retry(self.portal_url(canonical(asked)), why, request.cb_kwargs.get("listing_date"))
+
+    @property
+    def crawled_from(self) -> str:
+        """The origin this crawl fetches from (``portals.crawled_from``)."""
+        return self.profile.origin
+
+    def portal_url(self, url: str) -> str:
+        """The portal's own address of a URL fetched from the crawl's origin."""
+        return self.portal_profile.rebase(url, self.profile)
+
+    def fetch_url(self, url: str) -> str:
+        """Where this crawl fetches an article archived under its portal address ``url``."""
+        return self.profile.rebase(url, self.portal_profile)
 
     def schedule_retry(self, url: str, why: str, listing_date: str | None = None) -> None:
-        """An article that could not be archived goes on the retry schedule (archive.db.Archive.record_failure):
-        later runs try it again, ever less often, whatever their walk, so it keeps no run incomplete."""
+        """An article (``url``: its portal address) that could not be archived goes on the retry schedule
+        (archive.db.Archive.record_failure): later runs try it again, ever less often, whatever their walk,
+        so it keeps no run incomplete."""
         stats = self.crawler.stats
         stats.inc_value("articles/failed")
         name, moment = self.profile.name, self.now
@@ -274,7 +292,7 @@ class PortalSpider(scrapy.Spider):
                 # failure of this run that the next one should walk deeper to repair.
                 self.crawler.stats.inc_value("articles/missing")
                 self.logger.error("article page answered %s: %s", response.status, url)
-            yield Checked(url, response.status)
+            yield Checked(self.portal_url(url), response.status)
             return
         if not hasattr(response, "text") or not_html(response.body):
             self.crawler.stats.inc_value("articles/not_html")
@@ -283,7 +301,7 @@ class PortalSpider(scrapy.Spider):
             return
         header = response.headers.get
         yield FetchedPage(
-            url=url, portal=self.profile.name, body=response.body,
+            url=self.portal_url(url), fetched_from=response.url, portal=self.profile.name, body=response.body,
             content_type=_str(header("Content-Type")), status=response.status,
             fetched_at=datetime.now(UTC), listing_date=listing_date,
             etag=_str(header("ETag")), last_modified=_str(header("Last-Modified")),
