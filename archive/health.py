@@ -18,6 +18,9 @@ class Report:
     last_status: str
     runs: list[dict] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    retired: str | None = None
+    # source ("wayback", "warc") -> [articles it gave, texts it gave (each a version or the current one)]
+    recovered: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _rate(run: dict) -> float:
@@ -39,7 +42,7 @@ def assess(archive: Archive, portal: str | None = None, keep: int = 5) -> list[R
             last, earlier = runs[0], [r for r in runs[1:] if r["status"] in ("finished", "partial")]
             if last["status"] == "failed":
                 report.flags.append("the last run failed outright: no page could be fetched")
-            elif last["status"] != "running" and not last["links_seen"]:
+            elif last["status"] != "running" and not last["links_seen"] and not last.get("source"):
                 report.flags.append("the listings yielded no article link: URL shapes or listing pages changed?")
             usual = sum(map(_rate, earlier)) / len(earlier) if earlier else 0.0
             if _rate(last) > max(JUMP_FLOOR, JUMP_FACTOR * usual):
@@ -51,6 +54,11 @@ def assess(archive: Archive, portal: str | None = None, keep: int = 5) -> list[R
             if last["fallbacks"]:
                 report.flags.append(f"{last['fallbacks']} articles fell back to the generic extractor: "
                                     "the portal was probably redesigned, update its profile")
+        if "captures" in tables:
+            report.recovered = {source: [articles, texts] for source, articles, texts in archive.db.execute(
+                "select source, count(distinct url), count(*) from captures where portal = ? and outcome in "
+                "('new', 'changed') group by source order by source", [name])}
+            (report.retired,) = archive.db.execute("select retired from portals where name = ?", [name]).fetchone()
         if "retries" in tables:
             failing, soonest = archive.db.execute(
                 "select count(*), min(next_try) from retries where portal = ?", [name]).fetchone()

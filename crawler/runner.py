@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scrapy import Spider
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from twisted.python.failure import Failure
@@ -19,6 +20,7 @@ from archive.model import aware
 from crawler.extensions.runrecord import run_status
 from crawler.profile import load_profile
 from crawler.spiders.portal import PortalSpider
+from crawler.spiders.wayback import WaybackSpider
 
 
 def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
@@ -43,6 +45,9 @@ class PortalResult:
     rejected: int = 0  # articles the archive refused (a constraint or a trigger): logged, and exit 1
     retrying: int = 0  # article URLs on the retry schedule
     misfits: list[str] = field(default_factory=list)  # selectors that matched no page (SELECTOR_REPORT)
+    captures: int = 0  # a recovery: captures fetched
+    missing: int = 0  # a recovery: captures listed or linked that could not be had
+    waited: float = 0.0  # seconds spent waiting 429s out
 
     @classmethod
     def from_crawler(cls, portal: str, crawler: Crawler) -> PortalResult:
@@ -60,12 +65,16 @@ class PortalResult:
             rejected=int(stats.get("archive/failed", 0)),
             retrying=int(stats.get("articles/retrying", 0)),
             misfits=list(stats.get("check/misfits", [])),
+            captures=int(stats.get("recover/captures", 0)),
+            missing=int(stats.get("recover/missing", 0)),
+            waited=float(stats.get("retry_after/waited", 0)),
         )
 
 
 def run_crawl(
     portals: list[str], db: str, origins: dict[str, str] | None = None,
     overrides: dict[str, Any] | None = None, spider_args: dict[str, Any] | None = None,
+    spider: type[Spider] = PortalSpider, also: list[tuple[str, type[Spider], dict[str, Any]]] | None = None,
 ) -> list[PortalResult]:
     """Crawl the portals (concurrently, each at its own polite pace) into the archive ``db``.
 
@@ -80,11 +89,12 @@ def run_crawl(
             return None
         return failure
 
-    for portal in portals:
-        crawler = process.create_crawler(PortalSpider)
+    jobs = [(portal, spider, spider_args or {}) for portal in portals] + (also or [])
+    for portal, kind, arguments in jobs:  # ``also``: other spiders in the same process (the demo's recovery)
+        crawler = process.create_crawler(kind)
         crawlers.append((portal, crawler))
-        process.crawl(crawler, portal=portal, origin=(origins or {}).get(portal), **(spider_args or {})
-                      ).addErrback(refused)
+        where = {"origin": (origins or {}).get(portal)} if kind is PortalSpider else {}
+        process.crawl(crawler, portal=portal, **where, **arguments).addErrback(refused)
     process.start()
     if locked:
         raise locked[0]
@@ -148,3 +158,18 @@ def check(portal: str, origin: str | None, limit: int, settings: dict[str, Any] 
             "CLOSESPIDER_ITEMCOUNT": limit, "LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
             "SELECTOR_REPORT": True, **(settings or {}),
         }, {"max_articles": limit})[0]
+
+
+def recover_wayback(portals: list[str], db: str, wayback: str, settings: dict[str, Any],
+                    since: datetime | None = None, until: datetime | None = None,
+                    limits: dict[str, Any] | None = None) -> list[PortalResult]:
+    """`portal-archive recover --from wayback`: each portal's captures into ``db`` (crawler.spiders.wayback)."""
+    check_portals(portals)
+    archive = Archive(db)
+    try:
+        archive.check_writable()
+    finally:
+        archive.close()
+    spider_args = {"wayback": wayback, "since": aware(since).isoformat() if since else None,
+                   "until": aware(until).isoformat() if until else None, **(limits or {})}
+    return run_crawl(portals, db, None, settings, spider_args, spider=WaybackSpider)

@@ -54,9 +54,18 @@ def main() -> None:
 
 
 def _portals(names: tuple[str, ...]) -> list[str]:
-    from crawler.profile import profile_names
+    """The portals named (a portal named twice is crawled once); by default every profile but the retired,
+    whose live site is gone: `recover` is the way to them."""
+    from crawler.profile import load_profile, profile_names
 
-    return list(dict.fromkeys(names)) or profile_names()  # a portal named twice is crawled once
+    if names:
+        return list(dict.fromkeys(names))
+    live, retired = [], []
+    for name in profile_names():
+        (retired if load_profile(name).retired else live).append(name)
+    if retired:
+        click.echo(f"left out, retired (use portal-archive recover): {', '.join(retired)}", err=True)
+    return live
 
 
 def _only_crawled(origins: dict[str, str], names: list[str]) -> None:
@@ -135,6 +144,95 @@ def search(query: str, db: str, portal: str | None, since: datetime | None, limi
 
 
 @main.command()
+@click.argument("portal")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--from", "source", required=True, type=click.Choice(["wayback", "warc"]),
+              help="Where the captures are: the Wayback Machine, or WARC/WACZ FILES.")
+@archive_option()
+@click.option("--wayback", "wayback", default="https://web.archive.org", show_default=True,
+              callback=lambda ctx, param, value: origin_url(value, "--wayback"),
+              help="The Wayback Machine to ask (its twin, or a mirror that answers its CDX API).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only captures made on or after DATE.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Only captures made before DATE.")
+@click.option("--cdx-per-minute", default=24.0, show_default=True, type=click.FloatRange(0.1, 60),
+              help="CDX API requests a minute at most (the Internet Archive blocks past 30).")
+@click.option("--mementos-per-minute", default=480.0, show_default=True, type=click.FloatRange(0.1, 600),
+              help="Memento requests a minute at most (the Internet Archive blocks past 600).")
+@workers_option
+@log_options
+@json_option
+def recover(portal: str, files: tuple[str, ...], source: str, db: str, wayback: str, since: datetime | None,
+            until: datetime | None, cdx_per_minute: float, mementos_per_minute: float, workers: int | None,
+            log_dir: str | None, log_level: str, as_json: bool) -> None:
+    """Archive PORTAL's articles from captures: the Wayback Machine's, or WARC/WACZ FILES others made.
+
+    Each distinct text of an article becomes a version, dated by its capture. Safe to repeat and to
+    interrupt: captures already archived are skipped, and a second run from the Wayback Machine asks
+    only for captures newer than the last complete one listed.
+    """
+    from crawler import runner
+
+    if source == "wayback" and files:
+        raise click.BadParameter("FILES are for --from warc; --from wayback asks the Wayback Machine",
+                                 param_hint="FILES")
+    if source == "warc":
+        if not files:
+            raise click.BadParameter("--from warc needs one or more WARC or WACZ files", param_hint="FILES")
+        _recover_warcs(portal, list(files), db, workers, as_json)
+        return
+    settings = {**runner.pace(None, None, workers), **runner.logging(log_level, log_dir),
+                "PROGRESS_LINE": sys.stderr.isatty() and not as_json}
+    limits = {"cdx_per_minute": cdx_per_minute, "mementos_per_minute": mementos_per_minute}
+    (result,) = runner.recover_wayback([portal], db, wayback, settings, since, until, limits)
+    if as_json:
+        click.echo(json.dumps(asdict(result)))
+    else:
+        click.echo(f"{'portal':<14} {'captures':>8} {'new':>5} {'changed':>7} {'missing':>7} {'waited':>7}  status")
+        click.echo(f"{result.portal:<14} {result.captures:>8} {result.new:>5} {result.changed:>7} "
+                   f"{result.missing:>7} {result.waited:>6.0f}s  {result.status}")
+    if result.problem:
+        raise click.ClickException(result.problem)
+    if result.status == "failed":
+        raise click.ClickException(f"recovery of {portal} failed; see the log")
+
+
+def _recover_warcs(portal: str, files: list[str], db: str, workers: int | None, as_json: bool) -> None:
+    import os
+
+    from archive.db import writing
+    from archive.urls import canonical
+    from archive.warcs import SOURCE, WarcError, recover_warcs
+    from crawler.profile import load_profile
+
+    profile = load_profile(portal)
+
+    def own_article(uri: str) -> str | None:
+        own = profile.own(uri)
+        return canonical(own) if own and profile.is_article(canonical(own)) else None
+
+    with writing(db) as archive:
+        archive.upsert_portal(profile.name, profile.title, profile.base_url, "warc", profile.retired)
+        run = archive.start_run(profile.name, False, os.getpid(), source=SOURCE)
+        try:
+            result = recover_warcs(archive, portal, own_article, profile.rules, files, workers)
+        except WarcError as err:  # what came before the broken file is archived; the run says partial
+            archive.finish_run(run, "partial", {})
+            raise click.ClickException(str(err)) from err
+        except BaseException:
+            archive.finish_run(run, "interrupted", {})
+            raise
+        archive.finish_run(run, "finished", {"new": result.new, "changed": result.changed,
+                                             "unchanged": result.unchanged, "pages": result.records,
+                                             "missing": result.not_ok})
+    if as_json:
+        click.echo(json.dumps({"portal": portal, **asdict(result)}))
+    else:
+        click.echo(f"{portal}: {result.records} records read, {result.new} new articles, {result.changed} "
+                   f"changed, {result.unchanged} unchanged, {result.revisits} revisits, {result.not_ok} not 200, "
+                   f"{result.done_before} imported before, {result.skipped} other pages")
+
+
+@main.command()
 @archive_option(exists=True)
 @click.option("--portal", help="Only this portal.")
 @click.option("--runs", default=5, show_default=True, type=click.IntRange(1, 1000), help="Runs shown per portal.")
@@ -151,9 +249,13 @@ def status(db: str, portal: str | None, runs: int, as_json: bool) -> None:
         click.echo(json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=2))
     else:
         for report in reports:
-            click.echo(f"{report.portal}: {report.articles} articles, last run {report.last_status}")
+            retired = f", retired {report.retired}" if report.retired else ""
+            click.echo(f"{report.portal}: {report.articles} articles, last run {report.last_status}{retired}")
+            for source, (articles, texts) in report.recovered.items():
+                click.echo(f"  recovered {articles} articles ({texts} texts) from {source}")
             for run in report.runs:
-                click.echo(f"  {run['started'][:19]}  {run['status']:<11} pages {run['pages'] or 0:>5}  "
+                click.echo(f"  {run['started'][:19]}  {run['source'] or 'crawl':<7} {run['status']:<11} "
+                           f"pages {run['pages'] or 0:>5}  "
                            f"new {run['new'] or 0:>4}  changed {run['changed'] or 0:>3}  "
                            f"gone {run['gone'] or 0:>3}  errors {run['errors'] or 0:>3}")
             for flag in report.flags:

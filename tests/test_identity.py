@@ -125,3 +125,19 @@ def test_an_article_saved_from_an_older_capture_becomes_an_earlier_version(tmp_p
         archive.close()
     assert current == ("live", 3)  # the live text stays current
     assert [v[1] for v in versions] == ["2021", "2023"] and versions[1][3] == "w/2023"
+
+
+def test_the_demo_twice_gives_the_same_rows_with_the_retired_portal_recovered(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    first = cli("demo", "--db", str(db), "--count", "4", "--no-serve").stdout
+    before = rows(db, "select url, portal, version from articles order by url")
+    second = cli("demo", "--db", str(db), "--count", "4", "--no-serve").stdout
+    after = rows(db, "select url, portal, version from articles order by url")
+    assert [tuple(r) for r in after] == [tuple(r) for r in before]
+    assert all(r["url"].startswith(load_profile(r["portal"]).origin + "/") for r in after)
+    retired = [name for name in {r["portal"] for r in after} if load_profile(name).retired]
+    assert retired == ["halong"] and "recovered from the Wayback Machine's twin" in first
+    sources = {r["portal"]: r["source"] for r in rows(db, "select distinct portal, source from crawl_runs")}
+    assert sources["halong"] == "wayback" and sources["mongcai"] is None
+    assert any(r["version"] > 1 for r in after if r["portal"] == "halong")  # edits between captures
+    assert "halong            0 captures recovered" in second  # only newer captures are asked for

@@ -77,7 +77,7 @@ def test_pages_carry_the_junk_the_seeds_show(sample_site: SampleSite) -> None:
 def test_each_twin_stands_for_its_profiles_real_origin() -> None:
     from archive.samples.families import ORIGINS
 
-    assert ORIGINS == {name: load_profile(name).origin for name in ORIGINS}
+    assert {name: load_profile(name).origin for name in ORIGINS} == ORIGINS
 
 
 def test_unknown_pages_answer_404(sample_site: SampleSite) -> None:
