@@ -45,6 +45,7 @@ WAYBACK = "https://web.archive.org"
 SOURCE = "wayback"
 CDX_SLOT, MEMENTO_SLOT = "wayback-cdx", "wayback-memento"
 STAMP = re.compile(r"/web/(\d{14})")
+MEMENTO = re.compile(r"/web/\d{1,14}[a-z]{0,2}_?/(.+)$")
 
 
 def literal_prefix(pattern: str) -> str:
@@ -90,7 +91,11 @@ class WaybackSpider(scrapy.Spider):
         self.portal_profile = profile
         self.canonical_base = profile.base_url
         self.wayback = wayback.rstrip("/")
-        self.since, self.until = parse_iso(since) if since else None, parse_iso(until) if until else None
+        # Bounds on the capture time (the CDX API's from/to), not on publication: the pipelines' `since`
+        # (articles published before it are dropped) stays unset.
+        self.since = None
+        self.captured_since = parse_iso(since) if since else None
+        self.until = parse_iso(until) if until else None
         self.cdx_delay, self.memento_delay = 60 / float(cdx_per_minute), 60 / float(mementos_per_minute)
         self.memento_concurrency, self.cdx_limit = int(memento_concurrency), int(cdx_limit)
         self.done: set[tuple[str, str]] = set()  # captures archived by an earlier run
@@ -127,7 +132,8 @@ class WaybackSpider(scrapy.Spider):
                 "url": host, "matchType": "host"}
             query |= {"output": "json", "filter": "statuscode:200", "collapse": "digest",
                       "showResumeKey": "true", "limit": str(self.cdx_limit), "kind": kind}
-            start = max(filter(None, [after, self.since and wayback_stamp(self.since)]), default=None)
+            # --since asks again from then (the ledger skips what is archived); else only what is new.
+            start = wayback_stamp(self.captured_since) if self.captured_since else after
             if start:
                 query["from"] = start
             if self.until:
@@ -177,7 +183,7 @@ class WaybackSpider(scrapy.Spider):
             elif not (kind == "listing" and self.profile.is_listing(url)):
                 continue
             if (url, timestamp) not in self.done:
-                yield self._memento_request(url, original, timestamp, kind)
+                yield self._memento_request(url, original, timestamp, kind, listed=timestamp)
         if resume:
             yield self._cdx_request(queries, resume)
         elif len(queries) > 1:
@@ -190,11 +196,13 @@ class WaybackSpider(scrapy.Spider):
 
     # Mementos -------------------------------------------------------------------------------
     def _memento_request(self, url: str, original: str, timestamp: str, kind: str,
-                         listing_date: str | None = None) -> scrapy.Request:
+                         listing_date: str | None = None, listed: str | None = None) -> scrapy.Request:
+        """``listed``: the capture's time in the CDX index, which names it in the ledger (the memento's
+        own time may be a second off)."""
         self.asked.add(url)
         return scrapy.Request(f"{self.wayback}/web/{timestamp}id_/{original}", callback=self.parse_memento,
                               errback=self._failed, dont_filter=True,
-                              cb_kwargs={"url": url, "kind": kind, "listing_date": listing_date},
+                              cb_kwargs={"url": url, "kind": kind, "listing_date": listing_date, "listed": listed},
                               meta={"download_slot": MEMENTO_SLOT, "handle_httpstatus_list": [404]})
 
     def _captured(self, response: Response) -> datetime | None:
@@ -207,10 +215,18 @@ class WaybackSpider(scrapy.Spider):
         found = STAMP.search(response.url)
         return datetime.strptime(found.group(1), "%Y%m%d%H%M%S").replace(tzinfo=UTC) if found else None
 
-    async def parse_memento(self, response: Response, url: str, kind: str, listing_date: str | None = None
-                            ) -> AsyncIterator[FetchedPage | scrapy.Request]:
+    async def parse_memento(self, response: Response, url: str, kind: str, listing_date: str | None = None,
+                            listed: str | None = None) -> AsyncIterator[FetchedPage | scrapy.Request]:
         stats = self.crawler.stats
         captured = self._captured(response)
+        found = MEMENTO.search(response.url)
+        landed = self._portal_url(found.group(1)) if found else url
+        if landed != url:  # the page had moved when it was captured: the capture is of another address
+            if landed is None or not self.profile.is_article(landed) or landed in self.asked:
+                stats.inc_value("recover/missing")
+                self.logger.info("capture of %s is of another page, skipped: %s", url, response.url)
+                return
+            url, listed = landed, None
         if response.status == 404 or captured is None:
             stats.inc_value("recover/missing")
             self.logger.info("no capture of %s (%s)", url, response.url)
@@ -229,7 +245,7 @@ class WaybackSpider(scrapy.Spider):
                 yield self._memento_request(link, link, wayback_stamp(captured), "article", date)
             return
         stats.inc_value("recover/captures")
-        timestamp = wayback_stamp(captured)
+        timestamp = listed or wayback_stamp(captured)
         if (url, timestamp) in self.done:  # reached by a redirect to a capture archived before
             return
         yield FetchedPage(
