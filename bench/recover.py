@@ -59,19 +59,23 @@ def main() -> None:
         hits = list(twin.hits)
         again, again_seconds = recover(twin, db)
         later = twin.hits[len(hits):]
-        captures = sum(len(c) for c in twin.reachable("halong").values())
+        reachable = twin.reachable("halong")
+        captures = sum(len(c) for c in reachable.values())
+        texts = sum(1 for c in reachable.values() for n, cap in enumerate(c) if n == 0 or cap.digest != c[n - 1].digest)
     cdx = [h.at for h in hits if h.kind == "cdx"]
     mementos = [h.at for h in hits if h.kind == "memento"]
     span = (mementos[-1] - mementos[0]) if len(mementos) > 1 else 0.0
     rate = (len(mementos) - 1) / span * 60 if span else 0.0
     lines = [
-        f"Recovery of the halong twin: {args.count} generated articles, {captures} reachable captures "
+        f"Recovery of the halong twin: {args.count} generated articles; {len(reachable)} of them captured and "
+        f"reachable, in {captures} captures holding {texts} distinct texts "
         f"(`python bench/recover.py --count {args.count}`), default limits (24 CDX, 480 memento a minute).",
         "",
         "| | first run | second run |",
         "|---|---|---|",
         f"| CDX requests | {len(cdx)} | {sum(h.kind == 'cdx' for h in later)} |",
-        f"| memento requests | {len(mementos)} | {sum(h.kind == 'memento' for h in later)} |",
+        f"| memento requests (redirects and listings included) | {len(mementos)} | "
+        f"{sum(h.kind == 'memento' for h in later)} |",
         f"| articles new / changed | {first['new']} / {first['changed']} | {again['new']} / {again['changed']} |",
         f"| missing (linked, never captured) | {first['missing']} | {again['missing']} |",
         f"| wall time | {seconds:.1f} s | {again_seconds:.1f} s |",
