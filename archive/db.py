@@ -17,6 +17,7 @@ The database runs in WAL mode, so Datasette reads while a crawl writes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -55,6 +56,10 @@ PAGE_COLUMNS = {
     # Provenance: the URL actually fetched (a twin, a mirror, a Wayback memento, a WARC record), and for
     # a recovered copy the moment it was captured.
     "fetched_from": str, "captured_at": str,
+    "sha256": str,  # of the page's bytes as fetched, taken then: what `portal-archive verify` checks
+    # The HTTP exchange as JSON: the request (method, URL, headers sent), the protocol, status and headers
+    # received, the server's IP. The bytes are stored decoded (no Content-Encoding), the headers as received.
+    "http": str,
 }
 # An earlier text of an article, kept when the portal changed it.
 VERSION_COLUMNS = {
@@ -331,7 +336,7 @@ class Archive:
         self, article: Article, raw: bytes, *, packed: bytes | None = None, status: int = 200,
         content_type: str | None = None, listing_date: str | None = None, etag: str | None = None,
         last_modified: str | None = None, fetched_from: str | None = None, captured_at: str | None = None,
-        raw_size: int | None = None,
+        raw_size: int | None = None, sha256: str | None = None, http: dict | None = None,
     ) -> Outcome:
         """Insert or update one article with the page it came from; returns what happened to it.
 
@@ -359,7 +364,8 @@ class Archive:
             "content_type": content_type, "http_status": status, "etag": etag, "last_modified": last_modified,
             "listing_date": listing_date, "last_fetched": stamp, "last_checked": stamp,
             "content_hash": article.content_hash, "fetched_from": fetched_from or article.url,
-            "captured_at": captured_at,
+            "captured_at": captured_at, "sha256": sha256 or hashlib.sha256(raw).hexdigest(),
+            "http": json.dumps(http, ensure_ascii=False) if http else None,
         }
         if outcome == "unchanged" and current["captured_at"] and captured_at:
             page["captured_at"] = current["captured_at"]  # a later capture of the same text: dated by the first

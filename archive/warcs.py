@@ -182,7 +182,8 @@ def _write(archive: Archive, portal: str, batch: list[tuple[Record, int, Extract
             if not article.paragraphs:
                 result.skipped += 1
                 continue
-            outcome = archive.save(article, b"", packed=extracted.packed, raw_size=size, status=200,
+            outcome = archive.save(article, b"", packed=extracted.packed, raw_size=size, sha256=extracted.sha256,
+                                   status=200,
                                    content_type=record.content_type, fetched_from=record.where,
                                    captured_at=record.captured_at.astimezone(UTC).isoformat())
             archive.record_capture(SOURCE, article.url, _stamp(record.captured_at), portal, outcome, record.where)

@@ -8,6 +8,7 @@ so that the process writing the archive only writes.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import select
@@ -30,13 +31,14 @@ R = TypeVar("R")
 class Extracted:
     article: Article
     packed: bytes  # the page as fetched, zlib-compressed, as the archive stores it
+    sha256: str  # of the page as fetched: its fixity digest from the moment of fetching (portal-archive verify)
 
 
 def extract_page(page: bytes, url: str, portal: str | None, rules: Rules | None, hints: Hints,
                  content_type: str | None) -> Extracted:
     """:func:`archive.extract.extract`, plus the CPU work of storing its result."""
     article = extract(page, url, portal=portal, rules=rules, hints=hints, content_type=content_type)
-    return Extracted(article, pack(page))
+    return Extracted(article, pack(page), hashlib.sha256(page).hexdigest())
 
 
 def default_workers() -> int:

@@ -26,6 +26,8 @@ class FetchedPage:
     capture: tuple[str, str] | None = None  # a recovered copy's (source, timestamp), for the captures ledger
     article: Article | None = field(default=None, repr=False)
     packed: bytes | None = field(default=None, repr=False)  # the body zlib-compressed, by the extraction worker
+    sha256: str | None = None  # the body's digest, by the extraction worker
+    http: dict | None = field(default=None, repr=False)  # the HTTP exchange (crawler.httprecord.exchange)
 
 
 @dataclass

@@ -60,7 +60,7 @@ class ExtractPipeline:
                 extract_page, item.body, item.url, item.portal, self.crawler.spider.profile.rules, hints,
                 item.content_type,
             ))
-        item.article, item.packed = extracted.article, extracted.packed
+        item.article, item.packed, item.sha256 = extracted.article, extracted.packed, extracted.sha256
         self.crawler.stats.inc_value(f"extract/{item.article.extractor}")
         since, published = self.crawler.spider.since, parse_iso(item.article.published)
         if since and published and published < since:
@@ -202,7 +202,7 @@ def _store(archive: Archive, item: FetchedPage | Checked) -> str | None:
     outcome = archive.save(
         item.article, item.body, packed=item.packed, status=item.status, content_type=item.content_type,
         listing_date=item.listing_date, etag=item.etag, last_modified=item.last_modified,
-        fetched_from=item.fetched_from,
+        fetched_from=item.fetched_from, sha256=item.sha256, http=item.http,
         captured_at=item.captured_at.astimezone(UTC).isoformat() if item.captured_at else None,
     )
     if item.capture:  # a recovered copy: dealt with, in the same transaction as the article

@@ -313,6 +313,31 @@ def serve(db: str, host: str, port: int) -> None:
 
 @main.command()
 @archive_option(exists=True)
+@click.option("--portal", help="Only this portal's pages.")
+@json_option
+def verify(db: str, portal: str | None, as_json: bool) -> None:
+    """Hash every stored page again and compare it with the digest taken when it was fetched.
+
+    Exit status 1 when any page no longer matches (its URL is printed): restore the file from a copy.
+    """
+    from archive.db import reading
+    from archive.fixity import verify as run_verify
+
+    with reading(db) as archive:
+        result = run_verify(archive, portal)
+    if as_json:
+        click.echo(json.dumps(asdict(result)))
+    else:
+        for url in result.failed:
+            click.echo(f"changed since it was fetched: {url}")
+        click.echo(f"{result.checked} pages checked, {len(result.failed)} changed, {result.undigested} archived "
+                   "before digests were kept")
+    if result.failed:
+        sys.exit(1)
+
+
+@main.command()
+@archive_option(exists=True)
 @click.option("--portal", help="Only this portal's articles.")
 @workers_option
 def reextract(db: str, portal: str | None, workers: int | None) -> None:

@@ -27,6 +27,7 @@ from archive.model import Known
 from archive.text import not_html
 from archive.urls import canonical
 from archive.workers import WorkerPool, shared_pool
+from crawler.httprecord import exchange
 from crawler.items import Checked, FetchedPage
 from crawler.listing import read_listing
 from crawler.profile import Profile, load_profile
@@ -304,7 +305,7 @@ class PortalSpider(scrapy.Spider):
             url=self.portal_url(url), fetched_from=response.url, portal=self.profile.name, body=response.body,
             content_type=_str(header("Content-Type")), status=response.status,
             fetched_at=datetime.now(UTC), listing_date=listing_date,
-            etag=_str(header("ETag")), last_modified=_str(header("Last-Modified")),
+            etag=_str(header("ETag")), last_modified=_str(header("Last-Modified")), http=exchange(response),
         )
 
 

@@ -36,6 +36,7 @@ from archive.dates import parse_iso
 from archive.text import not_html
 from archive.urls import canonical
 from archive.workers import WorkerPool, shared_pool
+from crawler.httprecord import exchange
 from crawler.items import FetchedPage
 from crawler.listing import read_listing
 from crawler.profile import Profile, load_profile
@@ -251,7 +252,7 @@ class WaybackSpider(scrapy.Spider):
         yield FetchedPage(
             url=url, portal=self.profile.name, body=response.body, fetched_from=response.url,
             content_type=_str(response.headers.get("Content-Type")), status=200, fetched_at=datetime.now(UTC),
-            listing_date=listing_date, captured_at=captured, capture=(SOURCE, timestamp),
+            listing_date=listing_date, captured_at=captured, capture=(SOURCE, timestamp), http=exchange(response),
         )
 
     def _failed(self, failure: Failure) -> None:
