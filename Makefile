@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed-stamp
 # cluster tests, chromium and its driver for the browser tests.
 TEST_BINARIES := redis-server:redis-server chromium:chromium chromedriver:chromium-driver
 APT_GET ?= apt-get
+# pywb replays an exported WACZ in the tests. It pins redis 2 and needs gevent, so it lives in a
+# virtualenv of its own.
+PYWB_VENV := .venv-pywb
+PYWB_STAMP := $(PYWB_VENV)/.installed-stamp
+PYWB_VERSION := 2.10.0
 
 .PHONY: demo test test-deps lint install docs clean
 
@@ -18,6 +23,11 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(PYWB_STAMP):
+	$(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/python -m pip install --quiet pywb==$(PYWB_VERSION)
+	touch $(PYWB_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/portal-archive demo
@@ -52,7 +62,7 @@ test-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: test-deps lint
+test: test-deps lint $(PYWB_STAMP)
 	$(BIN)/pytest
 
 # The CLI reference in docs/cli.md is generated from --help; tests/test_docs.py fails when it is stale.

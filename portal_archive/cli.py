@@ -11,6 +11,7 @@ import json
 import sys
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 
 import click
 
@@ -309,6 +310,37 @@ def serve(db: str, host: str, port: int) -> None:
         pass
     click.echo(f"Serving {db} at http://{host}:{port}/archive  (Ctrl-C to stop)")
     run_serve(db, host, port)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["warc", "wacz"]))
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@archive_option(exists=True)
+@click.option("--portal", help="Only this portal's pages.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only pages fetched or captured on or after DATE.")
+@click.option("--operator", help="Who runs this archive, for the warcinfo record (a name, an e-mail).")
+@json_option
+def export(kind: str, out: str, db: str, portal: str | None, since: datetime | None, operator: str | None,
+           as_json: bool) -> None:
+    """Write the stored pages as a WARC/1.1 file (request, response and revisit records) or a WACZ."""
+    from archive.db import reading
+    from archive.export import write_wacz, write_warc
+    from archive.model import aware
+
+    target = Path(out)
+    if kind == "wacz" and target.suffix != ".wacz":
+        raise click.BadParameter("a WACZ file's name ends in .wacz", param_hint="OUT")
+    with reading(db) as archive:
+        moment = aware(since) if since else None
+        if kind == "warc":
+            result, _ = write_warc(archive, target, portal, moment, operator)
+        else:
+            result = write_wacz(archive, target, portal, moment, operator)
+    if as_json:
+        click.echo(json.dumps({"out": str(target), **asdict(result)}))
+    else:
+        click.echo(f"{target}: {result.pages} pages ({result.responses} responses, {result.revisits} revisits, "
+                   f"{result.requests} requests)")
 
 
 @main.command()

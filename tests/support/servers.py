@@ -19,10 +19,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def child_server(command: list[str], ready: Callable[[], bool], wait: float) -> Iterator[subprocess.Popen]:
+def child_server(command: list[str], ready: Callable[[], bool], wait: float, cwd: Path | None = None
+                 ) -> Iterator[subprocess.Popen]:
     """A server in a child process, for tests and benches: entered once ``ready()`` holds, stopped when
     the block ends; RuntimeError if it exits or is not ready within ``wait`` seconds."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
     try:
         deadline = time.monotonic() + wait
         while not ready():
