@@ -38,8 +38,9 @@ Outcome = Literal["new", "changed", "unchanged"]
 # The layout's version, kept in the file (PRAGMA user_version): an older archive is migrated when opened
 # for writing, a newer one refused. 0 is every archive written before versions were kept.
 # 2: articles keyed by their address on the portal (base_url), not the one they were fetched from.
-SCHEMA_VERSION = 2
-TABLES = ("articles", "pages", "article_versions", "crawl_runs", "portals", "retries", "captures")
+# 3: article_media, the photos and documents of each article (their bytes: archive.mediastore).
+SCHEMA_VERSION = 3
+TABLES = ("articles", "pages", "article_versions", "crawl_runs", "portals", "retries", "captures", "article_media")
 
 ARTICLE_COLUMNS = {
     "id": int, "url": str, "portal": str, "title": str, "published": str, "year": int, "month": str,
@@ -76,6 +77,11 @@ RUN_COLUMNS = {
     "source": str,  # where the pages came from: null for the live portal, "wayback" or "warc" for recovered ones
     "through": str,  # a recovery: the newest capture it listed (the next one asks only for newer ones)
     "missing": int,  # a recovery: captures listed or linked that could not be had (no memento, not HTML)
+}
+# The photos and documents an article shows, in order; ``sha256`` names the bytes in the media file
+# (archive.mediastore), null when they could not be had (a 404, too large, a type not kept).
+MEDIA_LINK_COLUMNS = {
+    "url": str, "position": int, "kind": str, "source_url": str, "sha256": str, "caption": str, "alt": str,
 }
 # The captures a recovery has dealt with (a Wayback memento, a WARC record), so that one cut short goes
 # on where it stopped and a second one skips them.
@@ -210,6 +216,7 @@ class Archive:
             "portals": (PORTAL_COLUMNS, "name"),
             "retries": (RETRY_COLUMNS, "url"),
             "captures": (CAPTURE_COLUMNS, ("source", "url", "timestamp")),
+            "article_media": (MEDIA_LINK_COLUMNS, ("url", "position")),
         }
         existing = set(self.db.table_names())
         version = self._check_version(existing)  # an archive of this schema is complete, or it is refused
@@ -300,7 +307,7 @@ class Archive:
         article_id, story, copy_of = row
         if copy_of is None:
             self._unindex(article_id)
-        for table in ("articles", "pages", "article_versions", "retries"):
+        for table in ("articles", "pages", "article_versions", "retries", "article_media"):
             self.db.execute(f"delete from {table} where url = ?", [url])
         if story:
             self._relink(story)
@@ -476,6 +483,12 @@ class Archive:
         for url, name, blob, content_type, listing_date, fetched in self.db.execute(query, args):
             yield StoredPage(url, name, zlib.decompress(blob), content_type, listing_date,
                              datetime.fromisoformat(fetched) if fetched else None)
+
+    def link_media(self, url: str, media: list[dict]) -> None:
+        """The article's photos and documents, replacing what was linked before."""
+        self.db.execute("delete from article_media where url = ?", [url])
+        if media:
+            self.table("article_media").insert_all([{**m, "url": url} for m in media], pk=("url", "position"))
 
     # Recoveries -----------------------------------------------------------------------------
     def record_capture(self, source: str, url: str, timestamp: str, portal: str, outcome: str,

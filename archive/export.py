@@ -23,6 +23,7 @@ import sys
 import tempfile
 import zlib
 from base64 import b32encode
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.client import responses
@@ -34,6 +35,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive.db import Archive
+from archive.mediastore import MediaStore, media_path
 
 HOP_BY_HOP = {"content-encoding", "transfer-encoding", "content-length", "connection", "keep-alive"}
 ORIGINAL = "x-archive-orig-"
@@ -45,6 +47,7 @@ class Exported:
     responses: int = 0
     revisits: int = 0
     requests: int = 0
+    media: int = 0  # photos and documents
 
 
 def _warc_date(value: str | None) -> str:
@@ -129,7 +132,40 @@ def write_warc(archive: Archive, out: Path, portal: str | None = None, since: da
                 result.requests += 1
             result.pages += 1
             pages.append({"url": row["url"], "ts": date, "title": row["title"] or ""})
+        for media in _media(archive, {row["url"] for row in rows}):
+            http = json.loads(media["http"]) if media["http"] else None
+            date = _warc_date(media["first_fetched"])
+            status, headers = _response_headers(http, media["content_type"], media["size"])
+            http_headers = StatusAndHeaders(status, headers, protocol=(http or {}).get("protocol") or "HTTP/1.1")
+            digest = "sha1:" + b32encode(hashlib.sha1(media["bytes"]).digest()).decode()
+            if digest in written:
+                continue  # a photo is one file however many articles show it
+            writer.write_record(writer.create_warc_record(
+                media["source_url"], "response", payload=io.BytesIO(media["bytes"]), http_headers=http_headers,
+                warc_headers_dict={"WARC-Date": date, "WARC-Source-URI": media["fetched_from"] or media["source_url"]}))
+            written[digest] = (media["source_url"], date)
+            result.media += 1
     return result, pages
+
+
+def _media(archive: Archive, urls: set[str]) -> Iterator[dict]:
+    """The media files the exported articles link to, each once, from the media file beside the archive
+    (one at a time: the media file may be far larger than memory)."""
+    path = media_path(archive.path)
+    if not path.is_file() or "article_media" not in archive.db.table_names():
+        return
+    digests = {d for (url, d) in archive.db.execute("select url, sha256 from article_media where sha256 is not null")
+               if url in urls}
+    store = MediaStore(path, readonly=True)
+    try:
+        cursor = store.db.execute("select sha256, cast(bytes as blob) as bytes, content_type, size, source_url, "
+                                  "fetched_from, first_fetched, http from media order by first_fetched")
+        names = [c[0] for c in cursor.description]
+        for values in cursor:
+            if (row := dict(zip(names, values, strict=True)))["sha256"] in digests:
+                yield row
+    finally:
+        store.close()
 
 
 def write_wacz(archive: Archive, out: Path, portal: str | None = None, since: datetime | None = None,

@@ -70,6 +70,17 @@ class Article:
 
 
 @dataclass
+class MediaRef:
+    """A photo in an article's body, or a document it links to on its portal, as the page shows it."""
+
+    url: str
+    kind: str  # "image" or "document"
+    position: int  # its order among the article's media
+    caption: str | None = None  # the caption printed with the photo (one of the article's captions)
+    alt: str | None = None
+
+
+@dataclass
 class StoredPage:
     """An archived page as fetched, for extracting it again."""
 

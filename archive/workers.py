@@ -16,12 +16,14 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from archive.db import pack
 from archive.extract import extract
-from archive.model import Article, Hints, Rules
+from archive.media import find_media
+from archive.model import Article, Hints, MediaRef, Rules
+from archive.text import decode_html
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -32,13 +34,15 @@ class Extracted:
     article: Article
     packed: bytes  # the page as fetched, zlib-compressed, as the archive stores it
     sha256: str  # of the page as fetched: its fixity digest from the moment of fetching (portal-archive verify)
+    media: list[MediaRef] = field(default_factory=list)  # its photos and documents (archive.media)
 
 
 def extract_page(page: bytes, url: str, portal: str | None, rules: Rules | None, hints: Hints,
                  content_type: str | None) -> Extracted:
     """:func:`archive.extract.extract`, plus the CPU work of storing its result."""
     article = extract(page, url, portal=portal, rules=rules, hints=hints, content_type=content_type)
-    return Extracted(article, pack(page), hashlib.sha256(page).hexdigest())
+    media = find_media(decode_html(page, content_type), article) if article.paragraphs else []
+    return Extracted(article, pack(page), hashlib.sha256(page).hexdigest(), media)
 
 
 def default_workers() -> int:

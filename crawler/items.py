@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from archive.model import Article
+from archive.model import Article, MediaRef
 
 
 @dataclass
@@ -28,6 +28,8 @@ class FetchedPage:
     packed: bytes | None = field(default=None, repr=False)  # the body zlib-compressed, by the extraction worker
     sha256: str | None = None  # the body's digest, by the extraction worker
     http: dict | None = field(default=None, repr=False)  # the HTTP exchange (crawler.httprecord.exchange)
+    media: list[MediaRef] = field(default_factory=list, repr=False)  # its photos and documents, found on the page
+    media_links: list[dict] | None = field(default=None, repr=False)  # what crawler.mediapipeline got of them
 
 
 @dataclass

@@ -61,6 +61,7 @@ class ExtractPipeline:
                 item.content_type,
             ))
         item.article, item.packed, item.sha256 = extracted.article, extracted.packed, extracted.sha256
+        item.media = extracted.media
         self.crawler.stats.inc_value(f"extract/{item.article.extractor}")
         since, published = self.crawler.spider.since, parse_iso(item.article.published)
         if since and published and published < since:
@@ -205,6 +206,8 @@ def _store(archive: Archive, item: FetchedPage | Checked) -> str | None:
         fetched_from=item.fetched_from, sha256=item.sha256, http=item.http,
         captured_at=item.captured_at.astimezone(UTC).isoformat() if item.captured_at else None,
     )
+    if item.media_links is not None:
+        archive.link_media(item.url, item.media_links)
     if item.capture:  # a recovered copy: dealt with, in the same transaction as the article
         source, timestamp = item.capture
         archive.record_capture(source, item.url, timestamp, item.portal, outcome, item.fetched_from)

@@ -35,6 +35,15 @@ class Politeness:
 
 
 @dataclass(frozen=True)
+class MediaLimits:
+    """A profile's ``media:`` block: None keeps the crawl's settings (MEDIA_* in crawler/settings.py)."""
+
+    enabled: bool | None = None
+    max_bytes: int | None = None
+    types: list[str] | None = None
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     title: str
@@ -54,6 +63,7 @@ class Profile:
     politeness: Politeness = field(default_factory=Politeness)
     # The day the portal was retired (ISO date): nightly crawls leave it out, `recover` is the way in.
     retired: str | None = None
+    media: MediaLimits = field(default_factory=MediaLimits)
     source: str = ""
 
     @property
@@ -155,6 +165,17 @@ def parse_profile(data: object, source: str) -> Profile:
             retired = (retired if isinstance(retired, date) else date.fromisoformat(str(retired))).isoformat()
         except ValueError as err:
             raise ProfileError(f"{source}: field 'retired': expected a date like 2025-07-01, got {retired!r}") from err
+    media = data.get("media") or {}
+    if not isinstance(media, dict) or set(media) - {"enabled", "max_bytes", "types"}:
+        raise ProfileError(f"{source}: field 'media': expected a mapping of enabled, max_bytes, types")
+    try:
+        limits = MediaLimits(
+            bool(media["enabled"]) if "enabled" in media else None,
+            int(media["max_bytes"]) if "max_bytes" in media else None,
+            [str(t).lower().lstrip(".") for t in media["types"]] if "types" in media else None,
+        )
+    except (TypeError, ValueError) as err:
+        raise ProfileError(f"{source}: field 'media': {err}") from err
     return Profile(
         name=data["name"],
         title=str(data.get("title", data["name"])),
@@ -173,6 +194,7 @@ def parse_profile(data: object, source: str) -> Profile:
         rules=Rules(**rules_data),
         politeness=polite,
         retired=retired,
+        media=limits,
         source=source,
     )
 

@@ -113,6 +113,16 @@ def pace(delay: float | None = None, timeout: float | None = None, workers: int 
     return settings
 
 
+def media(enabled: bool = True, max_bytes: int | None = None, types: str | None = None) -> dict[str, Any]:
+    """Settings for the photos and documents fetched (``None``: as the profiles and settings say)."""
+    settings: dict[str, Any] = {} if enabled else {"MEDIA_ENABLED": False}
+    if max_bytes is not None:
+        settings["MEDIA_MAX_BYTES"] = max_bytes
+    if types:
+        settings["MEDIA_TYPES"] = [t.strip().lower().lstrip(".") for t in types.split(",") if t.strip()]
+    return settings
+
+
 def logging(level: str = "INFO", log_dir: str | None = None) -> dict[str, Any]:
     """Settings for the log: its level, and a new file in ``log_dir`` for this run."""
     settings: dict[str, Any] = {"LOG_LEVEL": level.upper()}

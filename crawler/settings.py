@@ -56,11 +56,18 @@ SELECTOR_REPORT = False  # `portal-archive check` turns it on: how the profile's
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 300,
+    "crawler.mediapipeline.MediaPipeline": 500,
     "crawler.pipelines.ArchivePipeline": 800,
 }
 
 # Where the archive is written; `portal-archive crawl --db` and `scrapy crawl -s ARCHIVE_DB=` set it.
 ARCHIVE_DB = "archive.db"
+# Photos and documents (crawler/mediapipeline.py), kept in the media file beside ARCHIVE_DB; a profile's
+# `media:` block and the command line's --no-media, --media-max-bytes and --media-types override these.
+MEDIA_ENABLED = True
+MEDIA_MAX_BYTES = 20 * 1024 * 1024
+MEDIA_TYPES = ["jpg", "jpeg", "png", "gif", "webp", "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt",
+               "ods", "zip", "rar"]
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -23,6 +23,7 @@ from portal_archive.options import (
     http_url,
     json_option,
     log_options,
+    media_options,
     origin_url,
     origins_option,
     pace_options,
@@ -83,10 +84,12 @@ def _only_crawled(origins: dict[str, str], names: list[str]) -> None:
 @click.option("--now", "now_at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
               help="Crawl as if at this time (which articles are young enough to re-check).")
 @pace_options
+@media_options
 @log_options
 @json_option
 def crawl(portals: tuple[str, ...], db: str, origins: dict[str, str], full: bool, since: datetime | None,
           now_at: datetime | None, delay: float | None, timeout: float | None, workers: int | None,
+          no_media: bool, media_max_bytes: int | None, media_types: str | None,
           log_dir: str | None, log_level: str, as_json: bool) -> None:
     """Crawl PORTALS (default: every profile) into the archive: only what is new, unless --full.
 
@@ -98,6 +101,7 @@ def crawl(portals: tuple[str, ...], db: str, origins: dict[str, str], full: bool
     names = _portals(portals)
     _only_crawled(origins, names)
     settings = {**runner.pace(delay, timeout, workers), **runner.logging(log_level, log_dir),
+                **runner.media(not no_media, media_max_bytes, media_types),
                 "PROGRESS_LINE": sys.stderr.isatty() and not as_json}
     results = runner.crawl(names, db, origins, settings, full=full, since=since, now=now_at)
     if as_json:
@@ -362,8 +366,8 @@ def verify(db: str, portal: str | None, as_json: bool) -> None:
     else:
         for url in result.failed:
             click.echo(f"changed since it was fetched: {url}")
-        click.echo(f"{result.checked} pages checked, {len(result.failed)} changed, {result.undigested} archived "
-                   "before digests were kept")
+        click.echo(f"{result.checked} stored pages and media files checked, {len(result.failed)} changed, "
+                   f"{result.undigested} pages archived before digests were kept")
     if result.failed:
         sys.exit(1)
 

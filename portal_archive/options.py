@@ -61,6 +61,18 @@ def pace_options(fn: F) -> F:
     )
 
 
+def media_options(fn: F) -> F:
+    """Which photos and documents a crawl keeps."""
+    return _apply(
+        fn,
+        click.option("--no-media", "no_media", is_flag=True, help="Keep no photos or documents, only the pages."),
+        click.option("--media-max-bytes", type=click.IntRange(1, 2**40),
+                     help="Leave out any photo or document larger than this (default 20 MiB)."),
+        click.option("--media-types", metavar="EXT,...",
+                     help="The file types kept, e.g. jpg,png,pdf (default: photos, office documents, archives)."),
+    )
+
+
 def log_options(fn: F) -> F:
     return _apply(
         fn,

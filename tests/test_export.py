@@ -32,6 +32,7 @@ def _records(warc: Path) -> list:
 def test_export_warc_writes_every_page_with_its_request_and_passes_warcio_check(crawled: Path, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     shutil.copy(crawled, db)
+    shutil.copy(crawled.with_name("archive-media.db"), tmp_path / "archive-media.db")
     first, second = [r["url"] for r in rows(db, "select url from pages order by url limit 2")]
     conn = sqlite3.connect(db)  # the same payload under two addresses: the second is a revisit
     conn.execute("update pages set raw_html = (select raw_html from pages where url = ?), sha256 = "
@@ -61,6 +62,11 @@ def test_export_warc_writes_every_page_with_its_request_and_passes_warcio_check(
     assert all(http.get_header("User-Agent").startswith("portal-archive/") and h.get_header("WARC-Concurrent-To")
                for h, http in requests)
     assert revisit.get_header("WARC-Profile").endswith("identical-payload-digest")
+    media = {r["source_url"]: r["bytes"] for r in rows(tmp_path / "archive-media.db", "select * from media")}
+    assert done["media"] == len(media) > 0  # every photo and document, each once
+    for source, body in media.items():
+        http, payload = responses[source]
+        assert payload == body and http.get_header("Content-Type") in ("image/jpeg", "application/pdf")
     bad = cli("export", "pdf", str(tmp_path / "x"), "--db", str(db), check=False)
     assert bad.returncode == 2 and "pdf" in bad.stderr
 

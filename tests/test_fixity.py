@@ -45,7 +45,10 @@ def _flip(db: Path, url: str, compressed: bool) -> None:
 def test_verify_finds_a_flipped_byte(crawled: Path, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     shutil.copy(crawled, db)
-    total = rows(db, "select count(*) from pages")[0][0]
+    media = db.with_name("archive-media.db")
+    shutil.copy(crawled.with_name("archive-media.db"), media)
+    total = rows(db, "select count(*) from pages")[0][0] + rows(media, "select count(*) from media")[0][0]
+    assert rows(media, "select count(*) from media")[0][0] > 0
     clean = json.loads(cli("verify", "--db", str(db), "--json").stdout)
     assert clean == {"checked": total, "undigested": 0, "failed": []}
     urls = [r["url"] for r in rows(db, "select url from pages order by url limit 2")]
@@ -54,6 +57,14 @@ def test_verify_finds_a_flipped_byte(crawled: Path, tmp_path: Path) -> None:
     found = cli("verify", "--db", str(db), check=False)
     assert found.returncode == 1
     assert sorted(line.split(": ", 1)[1] for line in found.stdout.splitlines() if line.startswith("changed")) == urls
-    assert f"{total} pages checked, 2 changed" in found.stdout
+    assert f"{total} stored pages and media files checked, 2 changed" in found.stdout
     only = cli("verify", "--db", str(db), "--portal", "nowhere", "--json").stdout
     assert json.loads(only)["checked"] == 0
+    conn = sqlite3.connect(media)  # a photo rots in the media file
+    (digest, source) = conn.execute("select sha256, source_url from media limit 1").fetchone()
+    conn.execute("update media set bytes = substr(bytes, 1, 20) || x'00' || substr(bytes, 22) where sha256 = ?",
+                 [digest])
+    conn.commit()
+    conn.close()
+    found = cli("verify", "--db", str(db), check=False)
+    assert found.returncode == 1 and f"changed since it was fetched: {source}" in found.stdout

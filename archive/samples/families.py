@@ -17,7 +17,11 @@ from xml.sax.saxutils import escape
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from archive.samples.media import jpeg, pdf, photo_name
 from archive.samples.site import PortalTwin, SampleArticle
+
+PHOTO = re.compile(r"/(\d+)-(\d+)\.jpg$")
+DOCUMENT = re.compile(r"/Uploads/files/(\d+)(-ban-scan)?\.pdf")
 
 _ENV = Environment(
     loader=PackageLoader("archive.samples", "templates"), autoescape=select_autoescape(["html"])
@@ -50,6 +54,7 @@ class Family:
 
     template: str
     page_size: int
+    photo_size = 0  # bytes a photo is padded to: 0 for the tests; a portal's ~150 KB in bench/media.py
     listing: str  # path of the first listing page
     rss: str
     article_re: re.Pattern[str]
@@ -93,6 +98,8 @@ class Family:
         page = self.listing_page(path, query)
         if page is not None:
             return self.render_listing(page)
+        if media := self.media(path):
+            return media
         article_id = self.article_id(path, query)
         article = self.twin.article(article_id) if article_id is not None else None
         if article is None:
@@ -102,6 +109,25 @@ class Family:
                             "Last-Modified": formatdate((article.modified or article.published).timestamp(),
                                                         usegmt=True)}
         return response
+
+    def media(self, path: str) -> Response | None:
+        """A photo of an article (``…/<id>-<n>.jpg``, n its block in the story) or its attached document.
+        The first photo of one article in thirteen is missing (404), as on real portals."""
+        if found := PHOTO.search(path):
+            article = self.twin.article(int(found.group(1)))
+            index = int(found.group(2))
+            if article is None or not 0 < index <= len(article.blocks) or (article.id % 13 == 0 and index == min(
+                    n for n, b in enumerate(article.blocks, 1) if b.kind == "caption")):
+                return _text(404, "<html><body>404</body></html>")
+            story = "\n".join(article.paragraphs)
+            return Response(200, "image/jpeg", jpeg(photo_name(story, index), self.photo_size))
+        if found := DOCUMENT.fullmatch(path):
+            article = self.twin.article(int(found.group(1)))
+            if article is None or article.attachment != path:
+                return _text(404, "<html><body>404</body></html>")
+            size = 50 * 1024 * 1024 if found.group(2) else 0
+            return Response(200, "application/pdf", pdf(f"Quyet dinh so {article.id}/QD-UBND", size))
+        return None
 
     # Pages --------------------------------------------------------------------------------
     def _item(self, article: SampleArticle) -> dict:

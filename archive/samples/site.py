@@ -66,6 +66,14 @@ class SampleArticle:
     modified: datetime | None = None  # set when the portal edited the article after publishing it
 
     @property
+    def attachment(self) -> str | None:
+        """The path of the document the article links to, if any: one in four has one, and one in twenty
+        a scan far too large to keep (50 MB)."""
+        if self.id % 20 == 0:
+            return f"/Uploads/files/{self.id}-ban-scan.pdf"
+        return f"/Uploads/files/{self.id}.pdf" if self.id % 4 == 0 else None
+
+    @property
     def etag(self) -> str:
         """What an HTTP server would send as the page's ETag: changes with the content."""
         digest = hashlib.sha1(repr((self.title, self.blocks, self.author)).encode()).hexdigest()

@@ -84,6 +84,11 @@ class PortalSpider(scrapy.Spider):
         settings = crawler.settings
         settings.set("DOWNLOAD_DELAY", polite.delay, priority="spider")
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", polite.concurrency, priority="spider")
+        media = spider.profile.media
+        for name, value in (("MEDIA_ENABLED", media.enabled), ("MEDIA_MAX_BYTES", media.max_bytes),
+                            ("MEDIA_TYPES", media.types)):
+            if value is not None:
+                settings.set(name, value, priority="spider")
         if settings.getfloat("DOWNLOAD_DELAY") < MIN_DELAY:
             settings.set("DOWNLOAD_DELAY", MIN_DELAY, priority=settings.getpriority("DOWNLOAD_DELAY") or 0)
         # Listing pages are read in the extraction workers (started by the ExtractPipeline).

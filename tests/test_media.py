@@ -1,0 +1,99 @@
+"""The photos and documents of each article: fetched over HTTP from the twins, stored once by SHA-256 in
+the media file beside the archive, linked to their articles with their captions; a missing photo and a
+50 MB scan are logged and left, and a second run fetches nothing again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from archive.migrate import on_portal
+from archive.samples.server import SampleSite
+from tests.conftest import cli, crawl_args, rows
+
+PORTALS = ("mongcai", "quangninh")
+
+
+def _media_hits(site: SampleSite) -> list[str]:
+    return [hit.path for name in PORTALS for hit in site.running[name].hits
+            if hit.path.endswith((".jpg", ".pdf"))]
+
+
+@pytest.fixture(scope="module")
+def media_crawl(tmp_path_factory: pytest.TempPathFactory):
+    db = tmp_path_factory.mktemp("media") / "archive.db"
+    with SampleSite(count=12) as site:
+        first = cli(*crawl_args(site, db, *PORTALS), "--log-level", "INFO")
+        fetched_first = _media_hits(site)
+        cli(*crawl_args(site, db, *PORTALS), "--full")
+        fetched_again = _media_hits(site)[len(fetched_first):]
+        yield site, db, first, fetched_first, fetched_again
+
+
+def test_every_photo_is_linked_to_its_article_with_its_caption(media_crawl) -> None:
+    site, db, _, _, _ = media_crawl
+    for want in (e for e in site.expected() if e["portal"] in PORTALS):
+        links = rows(db, "select * from article_media where url = ? order by position", (want["url"],))
+        photos = [link for link in links if link["kind"] == "image"]
+        assert [p["caption"] for p in photos] == want["captions"], want["url"]  # each caption to its photo
+        assert all(p["source_url"].startswith(want["url"].split("/", 3)[0] + "//") for p in photos)
+
+
+def test_media_are_stored_once_by_their_digest_with_the_bytes_served(media_crawl) -> None:
+    site, db, _, _, _ = media_crawl
+    media = {r["sha256"]: r for r in rows(db.with_name("archive-media.db"), "select * from media")}
+    links = rows(db, "select a.portal, m.* from article_media m join articles a using (url) where m.sha256 is not null")
+    assert links and {link["sha256"] for link in links} == set(media)
+    for digest, row in media.items():
+        assert hashlib.sha256(row["bytes"]).hexdigest() == digest and row["size"] == len(row["bytes"])
+    for link in links[:10]:  # the bytes are what the twin serves at that address
+        served = urllib.request.urlopen(on_portal(link["source_url"], site.origins[link["portal"]])).read()
+        assert hashlib.sha256(served).hexdigest() == link["sha256"]
+    jpeg = next(r for r in media.values() if r["content_type"] == "image/jpeg")
+    assert jpeg["bytes"][:2] == b"\xff\xd8" and json.loads(jpeg["http"])["status"] == 200
+    assert any(r["content_type"] == "application/pdf" and r["bytes"].startswith(b"%PDF") for r in media.values())
+
+
+def test_a_story_reposted_on_another_portal_keeps_its_photos_once(media_crawl) -> None:
+    _, db, _, _, _ = media_crawl
+    reposts = rows(db, "select url, copy_of from articles where copy_of is not null")
+    assert reposts
+    for repost in reposts:
+        mine = [r["sha256"] for r in rows(db, "select sha256 from article_media where url = ? and kind = 'image' "
+                                          "order by position", (repost["url"],))]
+        theirs = [r["sha256"] for r in rows(db, "select sha256 from article_media where url = ? and kind = 'image' "
+                                            "order by position", (repost["copy_of"],))]
+        assert mine == theirs and any(mine)  # two portals' addresses, one stored file each
+    sources = rows(db.with_name("archive-media.db"), "select count(*) from media_sources")[0][0]
+    assert sources > rows(db.with_name("archive-media.db"), "select count(*) from media")[0][0]
+
+
+def test_a_missing_photo_and_a_50_mb_scan_are_logged_and_left(media_crawl) -> None:
+    _, db, first, _, _ = media_crawl
+    assert "File (code: 404)" in first.stderr and "larger than download max size" in first.stderr
+    left = rows(db, "select m.url, m.kind, m.source_url from article_media m where m.sha256 is null")
+    assert {link["kind"] for link in left} == {"image", "document"}
+    assert all(link["kind"] == "image" or link["source_url"].endswith("-ban-scan.pdf") for link in left)
+    archived = {r["url"] for r in rows(db, "select url from articles")}
+    assert {link["url"] for link in left} <= archived  # their articles are archived all the same
+    runs = rows(db, "select status, errors from crawl_runs order by id limit 2")
+    assert [tuple(r) for r in runs] == [("finished", 0)] * 2  # a lost photo is not an error of the crawl
+
+
+def test_a_second_run_fetches_no_media_again(media_crawl) -> None:
+    _, _, _, fetched_first, fetched_again = media_crawl
+    assert fetched_first and fetched_again == []
+
+
+def test_no_media_fetches_none(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with SampleSite(count=4) as site:
+        cli(*crawl_args(site, db, "mongcai"), "--no-media")
+        assert not _media_hits(site)
+    assert rows(db, "select count(*) from articles")[0][0] > 0
+    assert not db.with_name("archive-media.db").exists() or not rows(
+        db.with_name("archive-media.db"), "select count(*) from media")[0][0]
