@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive.db import ARTICLE_COLUMNS, RUN_COLUMNS, VERSION_COLUMNS, Archive, ArchiveError, writing
+from archive.mediastore import MediaStore, media_path
 
 BATCH = 200  # articles per transaction: a merge cut short keeps what it wrote, and starts again cleanly
 # What extraction gives an article, as opposed to what the archive keeps about it (ids, times, links).
@@ -31,6 +32,7 @@ class MergeResult:
     changed: int = 0
     unchanged: int = 0
     runs: int = 0
+    media: int = 0  # photos and documents new to the target's media file
 
 
 @dataclass
@@ -94,7 +96,51 @@ def _merge_article(target: Archive, shard: sqlite3.Connection, theirs: dict) -> 
     url = theirs["url"]
     their_page = next(_rows(shard, "select * from pages where url = ?", [url]))
     their_versions = list(_rows(shard, "select * from article_versions where url = ? order by version", [url]))
-    return merge_copy(target, theirs, their_page, their_versions)
+    outcome = merge_copy(target, theirs, their_page, their_versions)
+    _merge_links(target, shard, url, their_page)
+    return outcome
+
+
+def _merge_links(target: Archive, shard: sqlite3.Connection, url: str, their_page: dict) -> None:
+    """The shard's photo and document links of the article, when its fetch is the one the target kept."""
+    if not _has(shard, "article_media"):
+        return
+    links = [{k: v for k, v in link.items() if k != "url"}
+             for link in _rows(shard, "select * from article_media where url = ? order by position", [url])]
+    kept = target.db.execute("select last_fetched from pages where url = ?", [url]).fetchone()
+    mine = target.db.execute("select count(*) from article_media where url = ?", [url]).fetchone()[0]
+    if links and (not mine or (kept and kept[0] == their_page["last_fetched"])):
+        target.link_media(url, links)
+
+
+def _has(conn: sqlite3.Connection, table: str) -> bool:
+    return conn.execute("select 1 from sqlite_master where type = 'table' and name = ?", [table]).fetchone() is not None
+
+
+def _merge_media(target: Archive, shard_path: Path) -> int:
+    """The shard's media file into the target's: each file once by its digest; returns how many were new."""
+    source = media_path(shard_path)
+    if not source.is_file():
+        return 0
+    store, added = MediaStore(media_path(target.path)), 0
+    try:
+        theirs = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            with store.db.conn:
+                for row in _rows(theirs, "select * from media"):
+                    cursor = store.db.execute(
+                        "insert or ignore into media (sha256, bytes, content_type, size, source_url, fetched_from, "
+                        "first_fetched, http) values (:sha256, :bytes, :content_type, :size, :source_url, "
+                        ":fetched_from, :first_fetched, :http)", row)
+                    added += cursor.rowcount
+                for row in _rows(theirs, "select * from media_sources"):
+                    store.db.execute("insert or ignore into media_sources (url, sha256, fetched_at) "
+                                     "values (:url, :sha256, :fetched_at)", row)
+        finally:
+            theirs.close()
+    finally:
+        store.close()
+    return added
 
 
 def merge_copy(target: Archive, theirs: dict, their_page: dict, their_versions: list[dict]) -> str:
@@ -172,6 +218,7 @@ def merge(target: Archive, shard_path: str | Path) -> MergeResult:
                     setattr(result, outcome, getattr(result, outcome) + 1)
         with target.db.atomic():
             result.runs = _merge_runs(target, shard)
+        result.media = _merge_media(target, Path(shard_path))
     except sqlite3.DatabaseError as err:
         raise ArchiveError(f"{shard_path}: cannot read the shard: {err}") from err
     finally:

@@ -11,6 +11,7 @@ same, its link to that file without bytes. ``MEDIA_ENABLED = False`` (``--no-med
 from __future__ import annotations
 
 import mimetypes
+import sqlite3
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,11 +22,13 @@ from scrapy.http import Response
 from scrapy.pipelines.files import FilesPipeline
 from scrapy.pipelines.media import FileException
 from scrapy.pipelines.media import MediaPipeline as ScrapyMediaPipeline
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from archive.mediastore import MediaStore, media_path
 from crawler.httprecord import exchange
 from crawler.items import FetchedPage
+from crawler.pipelines import UNWRITABLE
 
 DEFAULT_TYPES = ("jpg", "jpeg", "png", "gif", "webp", "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx",
                  "odt", "ods", "zip", "rar")
@@ -87,8 +90,17 @@ class MediaPipeline(FilesPipeline):
                         item: Any = None) -> str:
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or \
             mimetypes.guess_type(request.url)[0]
-        digest, new = self.store.media.put(response.body, request.meta.get("portal_url", request.url), content_type,
-                                           response.url, exchange(response))
+        try:
+            digest, new = self.store.media.put(response.body, request.meta.get("portal_url", request.url),
+                                               content_type, response.url, exchange(response))
+        except sqlite3.OperationalError as err:  # a full disk, a read-only file: the crawl stops, as for the archive
+            stats = self.crawler.stats
+            if not stats.get_value("archive/unwritable"):
+                message = f"{self.store.media.path}: cannot write the media file: {err}"
+                stats.set_value("archive/unwritable", message)
+                self.crawler.spider.logger.error(message)
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason=UNWRITABLE))
+            raise FileException(str(err)) from err
         self.crawler.stats.inc_value("media/stored" if new else "media/already_stored")
         return digest
 

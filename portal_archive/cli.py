@@ -473,7 +473,7 @@ def merge(shards: tuple[str, ...], into: str) -> None:
             failed = True
         else:
             click.echo(f"{shard}: {result.new} new, {result.changed} changed, {result.unchanged} unchanged, "
-                       f"{result.runs} crawl runs")
+                       f"{result.runs} crawl runs, {result.media} new photos and documents")
     if failed:
         sys.exit(1)
 

@@ -67,7 +67,7 @@ def media_options(fn: F) -> F:
         fn,
         click.option("--no-media", "no_media", is_flag=True, help="Keep no photos or documents, only the pages."),
         click.option("--media-max-bytes", type=click.IntRange(1, 2**40),
-                     help="Leave out any photo or document larger than this (default 20 MiB)."),
+                     help="Leave out any photo or document larger than this many bytes (default: 20 mebibytes)."),
         click.option("--media-types", metavar="EXT,...",
                      help="The file types kept, e.g. jpg,png,pdf (default: photos, office documents, archives)."),
     )

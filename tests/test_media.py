@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import urllib.request
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from archive.migrate import on_portal
 from archive.samples.server import SampleSite
-from tests.conftest import cli, crawl_args, rows
+from tests.conftest import ROOT, cli, crawl_args, rows
 
 PORTALS = ("mongcai", "quangninh")
 
@@ -97,3 +98,41 @@ def test_no_media_fetches_none(tmp_path: Path) -> None:
     assert rows(db, "select count(*) from articles")[0][0] > 0
     assert not db.with_name("archive-media.db").exists() or not rows(
         db.with_name("archive-media.db"), "select count(*) from media")[0][0]
+
+
+def test_merged_shards_keep_their_media_once(tmp_path: Path) -> None:
+    shards = [tmp_path / "a" / "archive.db", tmp_path / "b" / "archive.db"]
+    for shard in shards:
+        shard.parent.mkdir()
+    with SampleSite(count=6) as site:
+        for shard, portal in zip(shards, PORTALS, strict=True):
+            cli(*crawl_args(site, shard, portal))
+    into = tmp_path / "merged.db"
+    cli("merge", *map(str, shards), "--into", str(into))
+    links = sum(rows(shard, "select count(*) from article_media")[0][0] for shard in shards)
+    assert rows(into, "select count(*) from article_media")[0][0] == links
+    shard_media = set().union(*({r["sha256"] for r in rows(s.with_name("archive-media.db"), "select sha256 from media")}
+                                for s in shards))
+    merged = {r["sha256"] for r in rows(into.with_name("merged-media.db"), "select sha256 from media")}
+    assert merged == shard_media and merged  # the repost's photos, in both shards, are one file each
+    linked = {r["sha256"] for r in rows(into, "select sha256 from article_media where sha256 is not null")}
+    assert linked <= merged
+    assert json.loads(cli("verify", "--db", str(into), "--json").stdout)["failed"] == []
+
+
+def test_a_profile_limits_its_media_and_the_command_line_wins(tmp_path: Path) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    text = (ROOT / "crawler" / "profiles" / "mongcai.yaml").read_text("utf-8")
+    (profiles / "mongcai.yaml").write_text(text + "\nmedia: {types: [pdf]}\n", "utf-8")
+    env = {**os.environ, "PORTAL_ARCHIVE_PROFILES": str(profiles)}
+    with SampleSite(count=12) as site:  # one in four articles links a document
+        cli(*crawl_args(site, tmp_path / "a.db", "mongcai"), env=env)
+        only_documents = _media_hits(site)
+        cli(*crawl_args(site, tmp_path / "b.db", "mongcai"), "--media-types", "jpg", env=env)
+        photos = _media_hits(site)[len(only_documents):]
+    assert only_documents and all(path.endswith(".pdf") for path in only_documents)
+    assert photos and all(path.endswith(".jpg") for path in photos)
+    (profiles / "mongcai.yaml").write_text(text + "\nmedia: {max_bytes: lots}\n", "utf-8")
+    broken = cli("crawl", "mongcai", "--db", str(tmp_path / "c.db"), env=env, check=False)
+    assert broken.returncode == 1 and "field 'media'" in broken.stderr.strip().splitlines()[-1]
