@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 
 from archive.samples.families import Family  # noqa: E402
 from archive.samples.server import SampleSite  # noqa: E402
-from bench.report import write_section  # noqa: E402
+from bench.report import publish  # noqa: E402
 
 PORTALS = ("mongcai", "quangninh", "baoquangninh")
 
@@ -91,9 +91,7 @@ def main() -> None:
         f"{media_file / 1024 / 1024:.1f} MiB beside a text archive of {text / 1024 / 1024:.1f} MiB. "
         f"A second run fetched {media_again} media files and took {again_s:.1f} s.",
     ]
-    body = "## Photos and documents\n\n" + "\n".join(lines)
-    print(body)
-    write_section("media", body)
+    publish("media", "Photos and documents", lines)
 
 
 if __name__ == "__main__":

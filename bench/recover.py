@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
 from archive.samples.wayback import WaybackTwin  # noqa: E402
-from bench.report import write_section  # noqa: E402
+from bench.report import publish  # noqa: E402
 
 
 def recover(twin: WaybackTwin, db: Path) -> tuple[dict, float]:
@@ -84,9 +84,7 @@ def main() -> None:
         f"60 s held {busiest_minute(mementos)} (limit 480). CDX: the busiest 60 s held {busiest_minute(cdx)} "
         f"(limit 24). 429s from the twin: {sum(h.status == 429 for h in hits)}.",
     ]
-    body = "## Recovery from the Wayback Machine\n\n" + "\n".join(lines)
-    print(body)
-    write_section("recover", body)
+    publish("recover", "Recovery from the Wayback Machine", lines)
 
 
 if __name__ == "__main__":

@@ -17,3 +17,10 @@ def write_section(key: str, body: str) -> None:
     else:
         current = current.rstrip("\n") + "\n\n" + section + "\n"
     BENCHMARKS.write_text(current, "utf-8")
+
+
+def publish(key: str, heading: str, lines: list[str]) -> None:
+    """Print a bench's section and write it to BENCHMARKS.md."""
+    body = f"## {heading}\n\n" + "\n".join(lines)
+    print(body)
+    write_section(key, body)
