@@ -106,6 +106,7 @@ class MediaPipeline(FilesPipeline):
 
     async def media_downloaded(self, response: Response, request: Request, info: ScrapyMediaPipeline.SpiderInfo,
                                *, item: Any = None) -> dict:
+        self.crawler.stats.inc_value("media/responses")  # not pages: the run's page count leaves them out
         try:
             return await super().media_downloaded(response, request, info, item=item)
         except FileException:  # a 404, an empty file: FilesPipeline logged a WARNING; not a crawl error

@@ -17,7 +17,7 @@ from twisted.python.failure import Failure
 from archive.db import Archive
 from archive.lock import ArchiveLockedError
 from archive.model import aware
-from crawler.extensions.runrecord import run_status
+from crawler.extensions.runrecord import pages, run_status
 from crawler.profile import load_profile
 from crawler.spiders.portal import PortalSpider
 from crawler.spiders.wayback import WaybackSpider
@@ -54,7 +54,7 @@ class PortalResult:
         stats = crawler.stats.get_stats() if crawler.stats else {}
         return cls(
             portal=portal,
-            pages=int(stats.get("response_received_count", 0)),
+            pages=int(pages(stats)),
             new=int(stats.get("archive/new", 0)),
             changed=int(stats.get("archive/changed", 0)),
             not_modified=int(stats.get("archive/not_modified", 0)),

@@ -52,10 +52,11 @@ class ProgressLine(OptIn):
         def total(key: str) -> int:
             return sum(int(c.stats.get_value(key, 0)) for c in cls.crawlers if c.stats)
 
-        pages = total("response_received_count")
+        pages = total("response_received_count") - total("media/responses")
         rate = pages / max(time.monotonic() - cls.started, 1e-6)
         sys.stderr.write(
-            f"\r{pages} pages, {total('archive/new')} new, {total('archive/changed')} changed, "
+            f"\r{pages} pages, {total('media/responses')} photos and documents, {total('archive/new')} new, "
+            f"{total('archive/changed')} changed, "
             f"{total('archive/gone')} gone, {total('log_count/ERROR')} errors, {rate:.1f} pages/s   "
         )
         sys.stderr.flush()

@@ -26,10 +26,15 @@ def run_status(stats: dict, reason: str) -> str:
     return "finished"
 
 
+def pages(stats: dict) -> int:
+    """Pages fetched: every response but the photos' and documents' (crawler.mediapipeline)."""
+    return stats.get("response_received_count", 0) - stats.get("media/responses", 0)
+
+
 def run_counts(stats: dict) -> dict[str, int | str | None]:
     """The ``crawl_runs`` columns a crawl's stats fill."""
     return {
-        "pages": stats.get("response_received_count", 0),
+        "pages": pages(stats),
         **{k: stats.get(f"archive/{k}", 0) for k in ("new", "changed", "unchanged", "not_modified", "gone")},
         "errors": stats.get("log_count/ERROR", 0),
         "links_seen": stats.get("discovery/links", 0),
