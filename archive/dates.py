@@ -11,7 +11,7 @@ Vietnam time (+07:00) is assumed only where the page gives none.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 
 from dateparser.date import DateDataParser
@@ -87,6 +87,17 @@ def parse_iso(value: str | None) -> datetime | None:
     except ValueError:
         return parse_date(value)
     return aware(moment)
+
+
+CAPTURE_STAMP = "%Y%m%d%H%M%S"  # the Wayback Machine's and the captures ledger's: 14 digits, UTC
+
+
+def capture_stamp(moment: datetime) -> str:
+    return aware(moment).astimezone(UTC).strftime(CAPTURE_STAMP)
+
+
+def from_capture_stamp(stamp: str) -> datetime:
+    return datetime.strptime(stamp, CAPTURE_STAMP).replace(tzinfo=UTC)
 
 
 def isoformat(moment: datetime | None) -> str | None:

@@ -23,19 +23,21 @@ _DOCUMENT = re.compile(r"\.(" + "|".join(DOCUMENT_TYPES) + r")$", re.IGNORECASE)
 CAPTION_REACH = 3
 
 
-def _deepest_holding(root: etree._Element, snippet: str) -> etree._Element | None:
-    found = None
+def _deepest_holding(root: etree._Element, *snippets: str) -> list[etree._Element | None]:
+    """For each snippet, the deepest element whose text holds it; one walk of the page for all of them."""
+    found: list[etree._Element | None] = [None] * len(snippets)
     for element in root.iter(etree.Element):
-        if snippet in clean(element.text_content()):
-            found = element  # document order: each later match is inside the one before, or after it
+        text = clean(element.text_content())
+        for n, snippet in enumerate(snippets):
+            if snippet in text:
+                found[n] = element  # document order: each later match is inside the one before, or after it
     return found
 
 
 def _container(root: etree._Element, article: Article) -> etree._Element | None:
     if not article.paragraphs:
         return None
-    first = _deepest_holding(root, article.paragraphs[0][:60])
-    last = _deepest_holding(root, article.paragraphs[-1][:60])
+    first, last = _deepest_holding(root, article.paragraphs[0][:60], article.paragraphs[-1][:60])
     if first is None or last is None:
         return None
     ancestors = {id(a) for a in first.iterancestors()} | {id(first)}

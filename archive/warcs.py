@@ -22,6 +22,7 @@ from typing import IO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from archive.dates import capture_stamp
 from archive.db import Archive
 from archive.model import Hints, Rules
 from archive.text import not_html
@@ -148,7 +149,7 @@ def recover_warcs(archive: Archive, portal: str, own_article: Callable[[str], st
                 result.revisits += 1
             elif record.status != 200:
                 result.not_ok += 1
-            elif (url, _stamp(record.captured_at)) in done:
+            elif (url, capture_stamp(record.captured_at)) in done:
                 result.done_before += 1
             elif len(record.payload) > MAX_PAYLOAD or not_html(record.payload):
                 result.skipped += 1
@@ -171,10 +172,6 @@ def recover_warcs(archive: Archive, portal: str, own_article: Callable[[str], st
     return result
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S")
-
-
 def _write(archive: Archive, portal: str, batch: list[tuple[Record, int, Extracted]], result: WarcResult) -> None:
     with archive.db.atomic():
         for record, size, extracted in batch:
@@ -186,6 +183,7 @@ def _write(archive: Archive, portal: str, batch: list[tuple[Record, int, Extract
                                    status=200,
                                    content_type=record.content_type, fetched_from=record.where,
                                    captured_at=record.captured_at.astimezone(UTC).isoformat())
-            archive.record_capture(SOURCE, article.url, _stamp(record.captured_at), portal, outcome, record.where)
+            stamp = capture_stamp(record.captured_at)
+            archive.record_capture(SOURCE, article.url, stamp, portal, outcome, record.where)
             setattr(result, outcome, getattr(result, outcome) + 1)
     batch.clear()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import mimetypes
 import sqlite3
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,9 +74,9 @@ class MediaPipeline(FilesPipeline):
             return []  # a recovery's mementos keep their text; their photos are another capture
         requests = []
         for ref in item.media:
-            kind = urlsplit(ref.url).path.rsplit(".", 1)[-1].lower() if "." in urlsplit(ref.url).path else ""
-            if (ref.kind == "document" and kind not in self.types) or (ref.kind == "image" and kind and \
-                    kind not in self.types):
+            extension = PurePosixPath(urlsplit(ref.url).path).suffix.lower().lstrip(".")
+            # A document is known by its extension; a photo without one (an image script) is kept.
+            if (extension or ref.kind == "document") and extension not in self.types:
                 self.crawler.stats.inc_value("media/type_not_kept")
                 continue
             requests.append(Request(spider.fetch_url(ref.url), meta={

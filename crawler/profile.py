@@ -19,6 +19,7 @@ from cssselect import SelectorError
 from parsel.csstranslator import HTMLTranslator
 
 from archive.model import Rules
+from archive.urls import canonical
 
 # The shipped profiles; PORTAL_ARCHIVE_PROFILES names another folder of them (e.g. a user's own).
 PROFILE_DIR = Path(os.environ.get("PORTAL_ARCHIVE_PROFILES") or str(resources.files("crawler").joinpath("profiles")))
@@ -88,12 +89,12 @@ class Profile:
         return self.origin + url[len(served_by.origin):]
 
     def own(self, url: str) -> str | None:
-        """``url`` on this portal's origin when it names a page of the portal whatever its scheme, port or
-        ``www.`` (as captures by others do), else None."""
+        """``url`` on this portal's origin, canonical, when it names a page of the portal whatever its scheme,
+        port or ``www.`` (as captures by others do), else None."""
         parts = urlsplit(url)
         if (parts.hostname or "").removeprefix("www.") != self.host.removeprefix("www."):
             return None
-        return self.origin + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return canonical(self.origin + (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
 
     def url(self, path: str) -> str:
         return urljoin(self.origin + "/", path)

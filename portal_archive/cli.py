@@ -205,7 +205,6 @@ def _recover_warcs(portal: str, files: list[str], db: str, workers: int | None, 
     import os
 
     from archive.db import writing
-    from archive.urls import canonical
     from archive.warcs import SOURCE, WarcError, recover_warcs
     from crawler.profile import load_profile
 
@@ -213,7 +212,7 @@ def _recover_warcs(portal: str, files: list[str], db: str, workers: int | None, 
 
     def own_article(uri: str) -> str | None:
         own = profile.own(uri)
-        return canonical(own) if own and profile.is_article(canonical(own)) else None
+        return own if own and profile.is_article(own) else None
 
     with writing(db) as archive:
         archive.upsert_portal(profile.name, profile.title, profile.base_url, "warc", profile.retired)

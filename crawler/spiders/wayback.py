@@ -32,9 +32,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from archive.dates import parse_iso
+from archive.dates import capture_stamp, from_capture_stamp, parse_iso
 from archive.text import not_html
-from archive.urls import canonical
 from archive.workers import WorkerPool, shared_pool
 from crawler.httprecord import exchange
 from crawler.items import FetchedPage
@@ -65,10 +64,6 @@ def literal_prefix(pattern: str) -> str:
         prefix.append(char)
         i += 1
     return "".join(prefix)
-
-
-def wayback_stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S")
 
 
 class WaybackSpider(scrapy.Spider):
@@ -134,11 +129,11 @@ class WaybackSpider(scrapy.Spider):
             query |= {"output": "json", "filter": "statuscode:200", "collapse": "digest",
                       "showResumeKey": "true", "limit": str(self.cdx_limit), "kind": kind}
             # --since asks again from then (the ledger skips what is archived); else only what is new.
-            start = wayback_stamp(self.captured_since) if self.captured_since else after
+            start = capture_stamp(self.captured_since) if self.captured_since else after
             if start:
                 query["from"] = start
             if self.until:
-                query["to"] = wayback_stamp(self.until)
+                query["to"] = capture_stamp(self.until)
             if query not in queries:
                 queries.append(query)
         return queries
@@ -157,9 +152,8 @@ class WaybackSpider(scrapy.Spider):
         self.known = set(store.call(lambda archive: archive.known(name)))
         after = store.call(lambda archive: archive.recovered_through(name, SOURCE))
         if after:  # only what was captured since the last complete run listed
-            after = wayback_stamp(datetime.strptime(after, "%Y%m%d%H%M%S").replace(tzinfo=UTC) + timedelta(seconds=1))
-        for request in [self._cdx_request(self.queries(after))]:
-            yield request
+            after = capture_stamp(from_capture_stamp(after) + timedelta(seconds=1))
+        yield self._cdx_request(self.queries(after))
 
     def parse_cdx(self, response: Response, queries: list[dict[str, str]]) -> Iterator[scrapy.Request]:
         try:
@@ -192,8 +186,7 @@ class WaybackSpider(scrapy.Spider):
 
     def _portal_url(self, original: str) -> str | None:
         """A capture's URL on the portal's own origin (captures differ in scheme, ``www.`` and port)."""
-        own = self.profile.own(original)
-        return canonical(own) if own else None
+        return self.profile.own(original)
 
     # Mementos -------------------------------------------------------------------------------
     def _memento_request(self, url: str, original: str, timestamp: str, kind: str,
@@ -214,7 +207,7 @@ class WaybackSpider(scrapy.Spider):
             except (TypeError, ValueError):
                 pass
         found = STAMP.search(response.url)
-        return datetime.strptime(found.group(1), "%Y%m%d%H%M%S").replace(tzinfo=UTC) if found else None
+        return from_capture_stamp(found.group(1)) if found else None
 
     async def parse_memento(self, response: Response, url: str, kind: str, listing_date: str | None = None,
                             listed: str | None = None) -> AsyncIterator[FetchedPage | scrapy.Request]:
@@ -243,10 +236,10 @@ class WaybackSpider(scrapy.Spider):
                 if link in self.indexed or link in self.known or link in self.asked:
                     continue
                 stats.inc_value("recover/from_listings")  # captures the CDX index does not list
-                yield self._memento_request(link, link, wayback_stamp(captured), "article", date)
+                yield self._memento_request(link, link, capture_stamp(captured), "article", date)
             return
         stats.inc_value("recover/captures")
-        timestamp = listed or wayback_stamp(captured)
+        timestamp = listed or capture_stamp(captured)
         if (url, timestamp) in self.done:  # reached by a redirect to a capture archived before
             return
         yield FetchedPage(
