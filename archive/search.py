@@ -16,7 +16,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from markupsafe import Markup, escape
+
 from archive.db import KEY_SHIFT
+from archive.keyboard import readings
 from archive.model import aware
 from archive.text import fold
 
@@ -25,6 +28,9 @@ _TERMS = re.compile(r'"[^"]*"|[^\s"]+')
 _D_FOLD = str.maketrans({"đ": "d", "Đ": "D"})
 MARK, END_MARK = "<mark>", "</mark>"
 CANDIDATES = 1000  # matches ranked by relevance: the most recently published ones
+# Up to this many matches a search is narrow: its matches are gathered, counted and sorted (the `articles`
+# table's search, the reading room's facets). Past it, it is broad: not counted in full.
+NARROW = 5000
 NEAR = 3  # words at most this far apart are "close together"
 _WORD = re.compile(r"\S+")
 _CHARS_PER_WORD = 40  # far more than any Vietnamese word: the lead-in window always holds enough words
@@ -54,19 +60,38 @@ def fold_d(query: str) -> str:
     return unicodedata.normalize("NFC", query).translate(_D_FOLD)
 
 
-def fts_query(query: str) -> str:
-    """An FTS5 MATCH expression for what a user typed: every term must match, "phrases" as phrases,
-    a trailing * is a prefix; FTS5 operators and punctuation are taken as plain text."""
+def _units(query: str) -> list[tuple[list[str], bool]]:
+    """What a user typed, term by term: each term's readings (a "phrase" as it is; a word as typed, then
+    what Telex or VNI make of it, see archive.keyboard) and whether it is a prefix (a trailing *)."""
     query = fold_d(query[:MAX_QUERY_CHARS])
     if query.count('"') % 2:
         query += '"'
-    parts = []
+    units = []
     for token in _TERMS.findall(query)[:MAX_TERMS]:
         prefix = token.endswith("*") and not token.startswith('"')
         words = re.findall(r"\w+", token.strip('"*'))
-        if words:
-            parts.append('"' + " ".join(words) + '"' + ("*" if prefix else ""))
-    return " ".join(parts)
+        if not words:
+            continue
+        if token.startswith('"') or len(words) > 1:
+            units.append(([" ".join(words)], prefix))
+        else:
+            units.append((list(readings(words[0])), prefix))
+    return units
+
+
+def _phrase(words: str, prefix: bool) -> str:
+    return '"' + words + '"' + ("*" if prefix else "")
+
+
+def fts_query(query: str) -> str:
+    """An FTS5 MATCH expression for what a user typed: every term must match, "phrases" as phrases,
+    a trailing * is a prefix, a word typed in Telex or VNI matches as typed or as meant; FTS5 operators
+    and punctuation are taken as plain text."""
+    parts = []
+    for alternatives, prefix in _units(query):
+        phrases = [_phrase(words, prefix) for words in alternatives]
+        parts.append(phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")")
+    return " AND ".join(parts)  # FTS5 reads no implicit AND after a parenthesised group
 
 
 def _letter_classes() -> dict[str, str]:
@@ -83,15 +108,16 @@ _LETTERS = _letter_classes()
 
 
 def _pattern(term: str) -> str:
-    """A regex for a folded query term that matches it in the original text, whatever its marks."""
-    word = "".join(_LETTERS.get(c, re.escape(c)) for c in term.rstrip("*"))
-    return r"\b" + word + (r"\w*" if term.endswith("*") else r"\b")
+    """A regex for a query term that matches it in the original text, whatever its marks, as typed or as
+    Telex or VNI meant it."""
+    words = ["".join(_LETTERS.get(c, re.escape(c)) for c in reading) for reading in readings(term.rstrip("*"))]
+    return r"\b(?:" + "|".join(words) + ")" + (r"\w*" if term.endswith("*") else r"\b")
 
 
 @functools.lru_cache(maxsize=256)
 def _matchers(query: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
     """The whole query word for word, and any of its words: compiled once per query, not per row."""
-    patterns = [_pattern(term) for term in re.findall(r"\w+\*?", fold(query))]
+    patterns = [_pattern(term) for term in re.findall(r"\w+\*?", query)]
     return (re.compile(r"\W+".join(patterns)), re.compile("|".join(patterns))) if patterns else None
 
 
@@ -124,6 +150,11 @@ def snippet(text: str | None, query: str, words: int = 30) -> str:
     return ("…" if begin > 0 else "") + "".join(out).strip() + ("…" if end < len(text) else "")
 
 
+def highlighted(snippet_text: str) -> Markup:
+    """A snippet as HTML: its <mark>ed matches highlighted, everything else escaped."""
+    return Markup(str(escape(snippet_text)).replace(str(escape(MARK)), MARK).replace(str(escape(END_MARK)), END_MARK))
+
+
 def since_key(since: str | None) -> int:
     """Index rowids (`search_key`) above this are the articles published at or after ``since``
     (an ISO date or time, +07:00 unless it says otherwise)."""
@@ -136,6 +167,11 @@ def since_key(since: str | None) -> int:
     return int(aware(moment).timestamp()) * KEY_SHIFT
 
 
+def until_key(until: str | None) -> int:
+    """Index rowids below this are the articles published before ``until`` (as :func:`since_key`)."""
+    return since_key(until) if until else 2**63 - 1
+
+
 NOTHING = '""'  # an FTS5 expression that matches no article
 
 
@@ -145,9 +181,12 @@ def _in_column(query: str, column: str) -> str:
 
 
 def _near(query: str) -> str:
-    """Its words close together; nothing to test for a single word or phrase."""
-    expression = fts_query(query)
-    return f"NEAR({expression}, {NEAR})" if expression.count('"') > 2 else NOTHING
+    """Its words close together (a Telex or VNI word as meant: NEAR takes no OR); nothing to test for a
+    single word or phrase."""
+    units = _units(query)
+    if len(units) < 2:
+        return NOTHING
+    return "NEAR(" + " ".join(_phrase(alternatives[-1], prefix) for alternatives, prefix in units) + f", {NEAR})"
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
@@ -157,6 +196,7 @@ def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("archive_fts_query", 2, _in_column, deterministic=True)
     conn.create_function("archive_fts_near", 1, _near, deterministic=True)
     conn.create_function("archive_since_key", 1, since_key, deterministic=True)
+    conn.create_function("archive_until_key", 1, until_key, deterministic=True)
     conn.create_function("archive_snippet", 2, snippet, deterministic=True)
 
 
@@ -169,6 +209,7 @@ def register_functions(conn: sqlite3.Connection) -> None:
 RANKED = f"""with newest as (
   select rowid as key from articles_fts
   where articles_fts match archive_fts_query(:q) and rowid > archive_since_key(:since)
+    and rowid < archive_until_key(:until)
     and (coalesce(:portal, '') = '' or (select portal from articles where search_key = articles_fts.rowid) = :portal)
   order by rowid desc limit {CANDIDATES}
 ), oldest as (select min(key) as key from newest),
@@ -180,7 +221,7 @@ in_captions as (select rowid as key from articles_fts
   where articles_fts match archive_fts_query(:q, 'captions') and rowid >= (select key from oldest)),
 best as (
   select key, 4 * (key in in_title) + 2 * (key in together) + (key in in_captions) as score from newest
-  order by score desc, key desc limit :limit
+  order by score desc, key desc limit :limit offset :offset
 )
 select a.id, a.title, a.portal, a.published, archive_snippet(a.text, :q) as snippet,
   (select count(*) from articles c where c.copy_of = a.url) as reposts, a.url
@@ -199,12 +240,13 @@ class Hit:
 
 
 def search(conn: sqlite3.Connection, query: str, *, portal: str | None = None, since: str | None = None,
-           limit: int = 20) -> list[Hit]:
+           until: str | None = None, limit: int = 20, offset: int = 0) -> list[Hit]:
     """The most relevant of the newest matches first (see RANKED), one per story; none for an empty query
     (or one with no word to search for, like `*`); QueryError past the bounds."""
     check_query(query)
     register_functions(conn)
-    rows = conn.execute(RANKED, {"q": query, "portal": portal, "since": since, "limit": limit})
+    rows = conn.execute(RANKED, {"q": query, "portal": portal, "since": since, "until": until, "limit": limit,
+                                 "offset": offset})
     return [Hit(title, name, published, url, cut, copies) for _, title, name, published, cut, copies, url in rows]
 
 
