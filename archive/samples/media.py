@@ -1,15 +1,17 @@
 """The photo and document bytes the sample portals serve: small, valid, and the same in every run.
 
 A photo's bytes come from its article's story and its place in it, not from its address, so the same
-story reposted on another portal serves the same photo (stored once by the archive). JPEGs are a 1x1
-baseline JPEG with a comment segment naming the photo; documents are one-page PDFs.
+story reposted on another portal serves the same photo (stored once by the archive). JPEGs are a grey
+320x180 baseline JPEG, its shade drawn from the photo's name, with a comment segment naming it (what the
+reading room shows where a portal's photo would be); documents are one-page PDFs.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-# A 1x1 white baseline JPEG (SOI APP0 DQT SOF0 DHT SOS EOI), split after SOI so a COM segment fits in.
+# A 1x1 baseline JPEG (SOI APP0 DQT SOF0 DHT SOS EOI) with the standard luminance tables: jpeg() gives it
+# its size, a COM segment after SOI and a scan of blocks of one shade.
 _JPEG = bytes.fromhex(
     "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f"
     "141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b080001000101"
@@ -25,17 +27,38 @@ def _segment(comment: bytes) -> bytes:
     return b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment
 
 
+WIDTH, HEIGHT = 320, 180
+_DC_CODES = ["00", "010", "011", "100", "101", "110", "1110", "11110", "111110"]  # by category, standard table
+_EOB = "1010"  # end of block: no AC coefficient
+
+
+def _scan(shade: int) -> bytes:
+    """Entropy-coded blocks of one grey: the first block's DC difference, then blocks that differ by 0."""
+    diff = shade - 128  # the quantised DC (quantiser 8) of an 8x8 block of that grey
+    category = abs(diff).bit_length()
+    value = format(diff if diff >= 0 else diff + (1 << category) - 1, f"0{category}b") if category else ""
+    blocks = ((WIDTH + 7) // 8) * ((HEIGHT + 7) // 8)
+    bits = _DC_CODES[category] + value + _EOB + (_DC_CODES[0] + _EOB) * (blocks - 1)
+    bits += "1" * (-len(bits) % 8)
+    data = int(bits, 2).to_bytes(len(bits) // 8, "big")
+    return data.replace(b"\xff", b"\xff\x00")
+
+
 def jpeg(name: str, size: int = 0) -> bytes:
     """A valid JPEG naming ``name``; ``size`` pads it with comment segments to about that many bytes (as
     large as a portal's photos, for a bench)."""
+    shade = 70 + hashlib.sha256(name.encode()).digest()[0] % 120
+    header = _JPEG[:-6].replace(b"\xff\xc0\x00\x0b\x08\x00\x01\x00\x01",
+                                b"\xff\xc0\x00\x0b\x08" + HEIGHT.to_bytes(2, "big") + WIDTH.to_bytes(2, "big"))
+    body = header[2:] + _scan(shade) + b"\xff\xd9"
     segments = [_segment(f"portal-archive sample photo: {name}".encode())]
-    left = size - len(_JPEG) - len(segments[0])
+    left = size - 2 - len(body) - len(segments[0])
     while left > 4:
         chunk = min(left - 4, 65533)
         segments.append(_segment(hashlib.sha256(f"{name}{left}".encode()).hexdigest().encode() * (chunk // 64)
                                  + b"0" * (chunk % 64)))
         left -= chunk + 4
-    return _JPEG[:2] + b"".join(segments) + _JPEG[2:]
+    return _JPEG[:2] + b"".join(segments) + body
 
 
 def pdf(title: str, size: int = 0) -> bytes:
