@@ -12,6 +12,13 @@ APT_GET ?= apt-get
 PYWB_VENV := .venv-pywb
 PYWB_STAMP := $(PYWB_VENV)/.installed-stamp
 PYWB_VERSION := 2.10.0
+# The Datasette plugins are tested on the stable release (in .venv) and on the 1.0 alpha, in a
+# virtualenv of its own: the same constraints but Datasette's and datasette-atom's (0.9 calls
+# Datasette.metadata(), gone in 1.0; its alpha follows Datasette's).
+DATASETTE1_VENV := .venv-datasette1
+DATASETTE1_STAMP := $(DATASETTE1_VENV)/.installed-stamp
+DATASETTE1_PACKAGES := datasette==1.0a41 datasette-atom==0.11a0
+DATASETTE1_TESTS := tests/test_room.py tests/test_datasette.py
 
 .PHONY: demo test test-deps lint install docs clean
 
@@ -28,6 +35,14 @@ $(PYWB_STAMP):
 	$(PYTHON) -m venv $(PYWB_VENV)
 	$(PYWB_VENV)/bin/python -m pip install --quiet pywb==$(PYWB_VERSION)
 	touch $(PYWB_STAMP)
+
+$(DATASETTE1_STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(DATASETTE1_VENV)
+	grep -v -e '^datasette==' -e '^datasette-atom==' constraints.txt > $(DATASETTE1_VENV)/constraints.txt
+	$(DATASETTE1_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DATASETTE1_VENV)/bin/python -m pip install --quiet -c $(DATASETTE1_VENV)/constraints.txt -e '.[test]' \
+	    $(DATASETTE1_PACKAGES)
+	touch $(DATASETTE1_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/portal-archive demo
@@ -62,12 +77,13 @@ test-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: test-deps lint $(PYWB_STAMP)
+test: test-deps lint $(PYWB_STAMP) $(DATASETTE1_STAMP)
 	$(BIN)/pytest
+	$(DATASETTE1_VENV)/bin/pytest $(DATASETTE1_TESTS)
 
 # The CLI reference in docs/cli.md is generated from --help; tests/test_docs.py fails when it is stale.
 docs: $(STAMP)
 	$(BIN)/python -m portal_archive.docs docs/cli.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(PYWB_VENV) $(DATASETTE1_VENV) .pytest_cache .ruff_cache *.egg-info

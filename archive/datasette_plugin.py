@@ -2,10 +2,10 @@
 
 - Search: the search box of `articles` and its `_search`, `_search_<column>` parameters match as
   `portal-archive search` does (accents, case and `đ` optional), and stay fast on millions of
-  articles (see :func:`filters_from_request`); canned queries can call ``archive_fts_query(q)`` and
+  articles (see :func:`filters_from_request`); queries can call ``archive_fts_query(q)`` and
   ``archive_snippet(text, q)``.
 - Snippets: a column named `snippet` shows its <mark>ed matches highlighted (all else escaped).
-- Download: ``/-/archive.db`` serves a consistent snapshot of the whole archive (VACUUM INTO, one
+- Download: ``/archive.db`` serves a consistent snapshot of the whole archive (VACUUM INTO, one
   read transaction), even while a crawl is writing.
 """
 
@@ -23,24 +23,24 @@ from datasette import hookimpl
 from datasette.filters import FilterArguments
 from datasette.utils import urlsafe_components
 from datasette.utils.asgi import AsgiFileDownload, BadRequest, Request, Response
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from archive.db import SEARCHED, read_only_uri
 from archive.search import (
     CANDIDATES,
-    END_MARK,
-    MARK,
+    NARROW,
     RANKED,
     QueryError,
     check_query,
     fold_d,
     fts_query,
+    highlighted,
     register_functions,
     since_key,
 )
 
 DATABASE_NAME = "archive"  # whatever the file is called
-DOWNLOAD_PATH = "/-/archive.db"
+DOWNLOAD_PATH = "/archive.db"
 SEARCH_LIMIT = 50  # hits on the `search` page
 _SNAPSHOTS = Path(tempfile.gettempdir()) / "portal-archive-snapshots"
 _snapshot_lock = asyncio.Lock()
@@ -51,27 +51,23 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
     register_functions(conn)
 
 
-@hookimpl
-def canned_queries(database: str) -> dict | None:
-    """The ranked `search`, written once in archive.search for this page and the command line."""
-    if database != DATABASE_NAME:
-        return None
-    return {"search": {
+def search_query() -> dict:
+    """The ranked `search` as a query of the configuration (Datasette 1.0 has no canned_queries hook),
+    written once in archive.search for this page, the reading room and the command line."""
+    return {
         "title": "Search (ranked by relevance, with snippets)",
         "description": (
-            'Accents, case and đ/d are optional. "Quoted words" are a phrase. Reposts count once. '
-            f"The {SEARCH_LIMIT} most relevant of the {CANDIDATES:,} most recently published matches "
+            'Accents, case and đ/d are optional, and so is a Vietnamese keyboard: words typed in Telex or VNI '
+            '(dangr uy, dang3 uy) find what the accented words find. "Quoted words" are a phrase. Reposts count '
+            f"once. The {SEARCH_LIMIT} most relevant of the {CANDIDATES:,} most recently published matches "
             "(words in the title first, then words close together, then in a caption): add words to reach "
-            "older ones. Portal and since (YYYY-MM-DD) are optional."),
-        "sql": RANKED.replace(":limit", str(SEARCH_LIMIT)),
-    }}
+            "older ones. Portal, since and until (YYYY-MM-DD) are optional."),
+        "sql": RANKED.replace(":limit", str(SEARCH_LIMIT)).replace(":offset", "0"),
+    }
 
 
 ARTICLES_PATH = re.compile(rf"^/{DATABASE_NAME}/articles(\.\w+)?$")
 SEARCH_PATH = re.compile(rf"^/{DATABASE_NAME}/search(\.\w+)?$")
-# Up to this many matches a search is narrow: its matches are gathered, counted and sorted. Past it,
-# it is broad: not counted in full, and paged as filters_from_request says.
-NARROW = 5000
 
 
 def _match(args: dict[str, str], raw: bool) -> str:
@@ -105,6 +101,7 @@ def asgi_wrapper(datasette: object) -> object:
                 try:
                     check_query(dict(pairs).get("q", ""))
                     since_key(dict(pairs).get("since"))
+                    since_key(dict(pairs).get("until"))
                 except ValueError as err:  # SQLite would only say "user-defined function raised exception"
                     await Response.text(str(err), status=400).asgi_send(send)
                     return
@@ -150,6 +147,14 @@ def filters_from_request(request: Request, database: str, table: str, datasette:
     """
     if database != DATABASE_NAME or table != "articles":
         return None
+
+    async def inner() -> FilterArguments:
+        return await _search_filter(request, datasette)
+
+    return inner
+
+
+async def _search_filter(request: Request, datasette: object) -> FilterArguments:
     extra = {"supports_search": True}
     if "archive_search" not in request.scope:
         return FilterArguments([], extra_context=extra)
@@ -164,7 +169,7 @@ def filters_from_request(request: Request, database: str, table: str, datasette:
         clause = f"search_key in ({found})"
     elif _newest_first_unfiltered(request):
         params.update(archive_below=_cursor_key(request.args.get("_next")),
-                      archive_page=_page_size(request, datasette))
+                      archive_page=await _page_size(request, datasette))
         floor = f"coalesce(({found} and rowid <= :archive_below order by rowid desc limit 1 offset :archive_page), 0)"
         clause = f"search_key in ({found} and rowid between {floor} and :archive_below)"
     else:
@@ -197,8 +202,12 @@ def _cursor_key(token: str | None) -> int:
     return int(urlsafe_components(token)[0]) - 1
 
 
-def _page_size(request: Request, datasette: object) -> int:
-    size = request.args.get("_size") or datasette.table_metadata(DATABASE_NAME, "articles").get("size")
+async def _page_size(request: Request, datasette: object) -> int:
+    if hasattr(datasette, "table_config"):  # Datasette 1.0
+        configured = (await datasette.table_config(DATABASE_NAME, "articles")).get("size")
+    else:
+        configured = datasette.table_metadata(DATABASE_NAME, "articles").get("size")
+    size = request.args.get("_size") or configured
     if size == "max":
         return datasette.max_returned_rows
     try:
@@ -211,7 +220,7 @@ def _page_size(request: Request, datasette: object) -> int:
 def render_cell(value: object, column: str) -> Markup | None:
     if column != "snippet" or not isinstance(value, str):
         return None
-    return Markup(str(escape(value)).replace(str(escape(MARK)), MARK).replace(str(escape(END_MARK)), END_MARK))
+    return highlighted(value)
 
 
 def remove_snapshots(pid: int | None = None) -> None:
@@ -269,6 +278,12 @@ async def download(datasette: object) -> Response:
     return AsgiFileDownload(path, filename="archive.db", content_type="application/vnd.sqlite3")
 
 
+async def moved() -> Response:
+    return Response.redirect(DOWNLOAD_PATH)
+
+
 @hookimpl
 def register_routes() -> list:
-    return [(r"^/-/archive\.db$", download)]
+    """The snapshot at Datasette's usual download address, ahead of Datasette's own route for it (which
+    refuses a file that may change); the address of earlier releases sends there."""
+    return [(r"^/archive\.db$", download), (r"^/-/archive\.db$", moved)]

@@ -304,15 +304,17 @@ def extract(page: click.utils.LazyFile, url: str, portal: str | None, listing_da
 @archive_option(exists=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535))
-def serve(db: str, host: str, port: int) -> None:
-    """Serve the archive with Datasette."""
+@click.option("--allow-robots", is_flag=True,
+              help="Let search engines index the archive (robots.txt says Disallow unless this is given).")
+def serve(db: str, host: str, port: int, allow_robots: bool) -> None:
+    """Serve the archive: the reading room at /, Datasette's tables, SQL and API at /archive."""
     from archive.db import reading
     from archive.serve import serve as run_serve
 
     with reading(db):  # one clear line now if the file is not a usable archive
         pass
-    click.echo(f"Serving {db} at http://{host}:{port}/archive  (Ctrl-C to stop)")
-    run_serve(db, host, port)
+    click.echo(f"Serving {db} at http://{host}:{port}/  (Ctrl-C to stop)")
+    run_serve(db, host, port, allow_robots)
 
 
 @main.command()
@@ -571,6 +573,6 @@ def demo(db: str, port: int, count: int, no_serve: bool) -> None:
     if not no_serve:
         from archive.serve import serve as run_serve
 
-        click.echo(f"Open http://127.0.0.1:{port}/archive/articles  (Ctrl-C to stop)")
+        click.echo(f"Open http://127.0.0.1:{port}/  (Ctrl-C to stop)")
         sys.stdout.flush()
         run_serve(db, "127.0.0.1", port)

@@ -192,7 +192,7 @@ def test_a_read_only_archive_can_be_searched_served_and_asked_for_status(read_on
     with serving(read_only_copy) as base:
         articles = json.load(urllib.request.urlopen(f"{base}/archive/articles.json?_shape=array&_search=dang+uy"))
         assert articles
-        snapshot = urllib.request.urlopen(f"{base}/-/archive.db").read()
+        snapshot = urllib.request.urlopen(f"{base}/archive.db").read()
         assert snapshot.startswith(b"SQLite format 3")
     assert sorted(p.name for p in read_only_copy.parent.iterdir()) == ["archive.db"]  # nothing written beside it
 

@@ -37,7 +37,8 @@ def test_snippets_of_a_huge_argument_are_bounded(crawled: Path) -> None:
     assert response.status_code == 200 and response.json()[0]["n"] < 2000  # a window of it, not 16 MB
 
 
-@pytest.mark.parametrize("path", ["/archive/articles", "/archive/search", "/archive", "/-/archive.db"])
+@pytest.mark.parametrize("path", ["/archive/articles", "/archive/search", "/archive", "/archive.db", "/search",
+                                  "/charts"])
 def test_writing_methods_are_405_not_500(crawled: Path, path: str) -> None:
     (response,) = get(crawled, path, method="post")
     assert response.status_code == 405 and response.headers["allow"] == "GET, HEAD"
@@ -63,7 +64,7 @@ def test_snapshots_of_servers_gone_are_removed_at_start(crawled: Path) -> None:
     dead = 2**22 + 12345  # above any pid this machine hands out
     stale = datasette_plugin._SNAPSHOTS / f"archive-{dead}-1-2.db"
     stale.write_bytes(b"old snapshot")
-    (response,) = get(crawled, "/-/archive.db")
+    (response,) = get(crawled, "/archive.db")
     assert response.status_code == 200 and not stale.exists()
     mine = list(datasette_plugin._SNAPSHOTS.glob(f"*-{os.getpid()}-*"))
     assert mine  # the one just served, until this server goes
