@@ -30,6 +30,8 @@ MESSAGES: dict[str, tuple[str, str]] = {  # key: (Vietnamese, English)
     "results": ("{n} kết quả", "{n} results"),
     "results_more": ("hơn {n} kết quả", "more than {n} results"),
     "no_results": ("Không tìm thấy bài nào cho “{q}”.", "No article found for “{q}”."),
+    "search_failed": ("Tìm kiếm này mất quá nhiều thời gian; hãy thêm từ hoặc chọn một cổng.",
+                      "This search took too long; add words or choose a portal."),
     "read_as": ("Tìm cả: {words}", "Also searched as: {words}"),
     "portal": ("Cổng thông tin", "Portal"),
     "portals": ("Các cổng thông tin", "Portals"),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from urllib.parse import urlencode
 
+from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
 from archive.keyboard import spelled
@@ -47,6 +49,7 @@ def _int(value: str | None, low: int, high: int) -> int | None:
 
 
 async def search(request: object, datasette: object) -> Response:
+    t = words(request)
     q = (request.args.get("q") or "").strip()
     portal = request.args.get("portal") or ""
     year = _int(request.args.get("year"), 1900, 2999)
@@ -59,7 +62,11 @@ async def search(request: object, datasette: object) -> Response:
         except QueryError as err:
             return await render(datasette, request, "room_search.html", status=400, error=str(err),
                                 found=found, portals=portals)
-        found.update(await _search(datasette, q, portal, year, page))
+        try:
+            found.update(await _search(datasette, q, portal, year, page))
+        except (QueryInterrupted, sqlite3.OperationalError):  # past the time limit, or SQLite refused it
+            return await render(datasette, request, "room_search.html", status=503, error=t("search_failed"),
+                                found=found, portals=portals)
         found["read_as"] = [s for word in re.findall(r"\w+", q) if (s := spelled(word))]
     elif portal or year:  # a portal's or a year's articles, newest first
         found.update(await _browse(datasette, portal, year, page))
