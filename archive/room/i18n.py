@@ -122,31 +122,24 @@ def number(value: int | float, lang: str) -> str:
     return text.translate(str.maketrans(",.", ".,")) if lang == "vi" else text
 
 
-def when(iso: str | None, lang: str, time: bool = True) -> str:
-    """An ISO time as the reader writes it, in the page's own offset: `Thứ Năm, 11/07/2024 16:58`,
-    `Thursday, 11 July 2024 16:58`."""
-    if not iso:
-        return ""
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    day = DAYS[lang][moment.weekday()]
-    clock = f" {moment:%H:%M}" if time and len(iso) > 10 else ""
-    if lang == "vi":
-        return f"{day}, {moment:%d/%m/%Y}{clock}"
-    return f"{day}, {moment.day} {MONTHS_EN[moment.month - 1]} {moment.year}{clock}"
-
-
 def day(iso: str | None, lang: str) -> str:
-    """A day as the reader writes it: `01/07/2025`, `1 July 2025`."""
-    if not iso:
-        return ""
+    """A day as the reader writes it: `01/07/2025`, `1 July 2025` (an unreadable value as it is)."""
     try:
-        moment = datetime.fromisoformat(iso)
+        moment = datetime.fromisoformat(iso or "")
     except ValueError:
-        return iso
+        return iso or ""
     return f"{moment:%d/%m/%Y}" if lang == "vi" else f"{moment.day} {MONTHS_EN[moment.month - 1]} {moment.year}"
+
+
+def when(iso: str | None, lang: str) -> str:
+    """An ISO time as the reader writes it, in the page's own offset: `Thứ Năm, 11/07/2024 16:58`,
+    `Thursday, 11 July 2024 16:58`; a day alone without the clock."""
+    try:
+        moment = datetime.fromisoformat(iso or "")
+    except ValueError:
+        return iso or ""
+    clock = f" {moment:%H:%M}" if len(iso) > 10 else ""
+    return f"{DAYS[lang][moment.weekday()]}, {day(iso, lang)}{clock}"
 
 
 class Words:
@@ -161,8 +154,8 @@ class Words:
         shown = {k: number(v, self.lang) if isinstance(v, int) else v for k, v in values.items()}
         return text.format(**shown) if shown else text
 
-    def when(self, iso: str | None, time: bool = True) -> str:
-        return when(iso, self.lang, time)
+    def when(self, iso: str | None) -> str:
+        return when(iso, self.lang)
 
     def day(self, iso: str | None) -> str:
         return day(iso, self.lang)
