@@ -35,6 +35,7 @@ from archive.search import (
     fold_d,
     fts_query,
     highlighted,
+    in_words,
     register_functions,
     since_key,
 )
@@ -79,7 +80,10 @@ def _match(args: dict[str, str], raw: bool) -> str:
             raise BadRequest(f"Cannot search by that column: {column}")
         expression = fold_d(value).strip() if raw else fts_query(value)
         if expression:
-            parts.append(f"{column} : ({expression})" if column else f"({expression})")
+            if column:
+                parts.append(f"{column} : ({expression})")
+            else:  # raw FTS5 is taken as it is; words are looked for in the words, never the portal
+                parts.append(f"({expression})" if raw else in_words(expression))
     return " AND ".join(parts)
 
 

@@ -102,6 +102,9 @@ PORTAL_COLUMNS = {
     "retired": str,  # the day the portal was retired (its profile's `retired:`): reached through `recover` only
 }
 SEARCHED = ("title", "text", "captions")
+# The index holds each article's portal too, so that a search within one portal reads that portal's
+# entries only; a query's words never match it (archive.search keeps them to SEARCHED).
+INDEXED = (*SEARCHED, "portal")
 _FOLD_D = "replace(replace({0}, 'đ', 'd'), 'Đ', 'D')"
 # Seconds since 1970 of the publication time (0 when unknown), then the id: unique, and ordered by the
 # true moment even where pages gave other offsets than +07:00.
@@ -110,7 +113,7 @@ SEARCH_KEY = f"coalesce(cast(strftime('%s', published) as integer), 0) * {KEY_SH
 SEARCH_VIEW = (
     "create view articles_search as select search_key as rowid, id, "
     + ", ".join(f"{_FOLD_D.format(c)} as {c}" for c in SEARCHED)
-    + " from articles where copy_of is null"
+    + ", portal from articles where copy_of is null"
 )
 
 
@@ -248,7 +251,7 @@ class Archive:
             if "articles_fts" not in self.db.table_names():  # (re)built from the articles
                 self.db.execute(f"update articles set search_key = {SEARCH_KEY}")
                 self.db.execute(
-                    f"create virtual table articles_fts using fts5({', '.join(SEARCHED)}, "
+                    f"create virtual table articles_fts using fts5({', '.join(INDEXED)}, "
                     "content='articles_search', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
                 )
                 self.db.execute("insert into articles_fts(articles_fts) values('rebuild')")
@@ -261,14 +264,14 @@ class Archive:
 
     # The full-text index: kept by hand, because only one copy of each story is in it.
     def _unindex(self, article_id: int) -> None:
-        columns = ", ".join(SEARCHED)
+        columns = ", ".join(INDEXED)
         self.db.execute(
             f"insert into articles_fts(articles_fts, rowid, {columns}) "
             f"select 'delete', rowid, {columns} from articles_search where id = ?", [article_id],
         )
 
     def _index(self, article_id: int) -> None:
-        columns = ", ".join(SEARCHED)
+        columns = ", ".join(INDEXED)
         self.db.execute(f"update articles set search_key = {SEARCH_KEY} where id = ?", [article_id])
         self.db.execute(
             f"insert into articles_fts(rowid, {columns}) select rowid, {columns} from articles_search "

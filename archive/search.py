@@ -18,7 +18,7 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
-from archive.db import KEY_SHIFT
+from archive.db import KEY_SHIFT, SEARCHED
 from archive.keyboard import readings
 from archive.model import aware
 from archive.text import fold
@@ -173,28 +173,57 @@ def until_key(until: str | None) -> int:
 
 
 NOTHING = '""'  # an FTS5 expression that matches no article
+WORDS = "{" + " ".join(SEARCHED) + "}"  # the index's columns a query's words are looked for in
 
 
-def _in_column(query: str, column: str) -> str:
+def in_words(expression: str) -> str:
+    """``expression`` looked for in the article's words only, never in the portal the index also holds."""
+    return f"{WORDS} : ({expression})" if expression else NOTHING
+
+
+def _portal(portal: str | None) -> str:
+    """The index's own test for one portal (the name as the tokenizer splits it), or nothing."""
+    words = re.findall(r"\w+", fold(portal or "").lower())
+    return f' AND portal : "{" ".join(words)}"' if words else ""
+
+
+def _in_column(query: str, column: str, portal: str | None = None) -> str:
     expression = fts_query(query)
-    return f"{{{column}}} : ({expression})" if expression else NOTHING
+    if not expression:
+        return NOTHING
+    return (in_words(expression) if not column else f"{{{column}}} : ({expression})") + _portal(portal)
 
 
-def _near(query: str) -> str:
+def _near(query: str, portal: str | None = None) -> str:
     """Its words close together (a Telex or VNI word as meant: NEAR takes no OR); nothing to test for a
     single word or phrase."""
     units = _units(query)
     if len(units) < 2:
         return NOTHING
-    return "NEAR(" + " ".join(_phrase(alternatives[-1], prefix) for alternatives, prefix in units) + f", {NEAR})"
+    near = "NEAR(" + " ".join(_phrase(alternatives[-1], prefix) for alternatives, prefix in units) + f", {NEAR})"
+    return f"{WORDS} : {near}" + _portal(portal)
+
+
+def _portals_indexed(conn: sqlite3.Connection) -> bool:
+    try:
+        return "portal" in {row[1] for row in conn.execute("pragma table_info(articles_fts)")}
+    except sqlite3.DatabaseError:
+        return False
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
     """The SQL functions RANKED uses (Datasette's plugin registers them on every connection). An
     empty query matches nothing rather than failing."""
-    conn.create_function("archive_fts_query", 1, lambda q: fts_query(q) or NOTHING, deterministic=True)
+    # An archive indexed before the index held portals is searched within a portal the slow way (RANKED
+    # checks each match's portal) until its next writing command rebuilds the index (archive.db).
+    portals = _portals_indexed(conn)
+    conn.create_function("archive_fts_query", 1, lambda q: in_words(fts_query(q)), deterministic=True)
     conn.create_function("archive_fts_query", 2, _in_column, deterministic=True)
+    conn.create_function("archive_fts_query", 3, lambda q, column, portal: _in_column(
+        q, column, portal if portals else None), deterministic=True)
     conn.create_function("archive_fts_near", 1, _near, deterministic=True)
+    conn.create_function("archive_fts_near", 2, lambda q, portal: _near(q, portal if portals else None),
+                         deterministic=True)
     conn.create_function("archive_since_key", 1, since_key, deterministic=True)
     conn.create_function("archive_until_key", 1, until_key, deterministic=True)
     conn.create_function("archive_snippet", 2, snippet, deterministic=True)
@@ -205,20 +234,22 @@ def register_functions(conn: sqlite3.Connection) -> None:
 # LIMIT. So the CANDIDATES newest matches (read newest first from the index, whose rowids sort as
 # publication times do) are ranked by where the words are: all in the title, then close together,
 # then in a caption; newest first within a rank. Each test reads the index only from the oldest
-# candidate on, so a query costs the same on ten thousand articles or ten million.
+# candidate on, so a query costs the same on ten thousand articles or ten million. Within one portal,
+# every test also asks the index for the portal (its `portal` column), so that it reads that portal's
+# entries only, not those of every portal since the portal's oldest candidate.
 RANKED = f"""with newest as (
   select rowid as key from articles_fts
-  where articles_fts match archive_fts_query(:q) and rowid > archive_since_key(:since)
+  where articles_fts match archive_fts_query(:q, '', :portal) and rowid > archive_since_key(:since)
     and rowid < archive_until_key(:until)
     and (coalesce(:portal, '') = '' or (select portal from articles where search_key = articles_fts.rowid) = :portal)
   order by rowid desc limit {CANDIDATES}
 ), oldest as (select min(key) as key from newest),
 in_title as (select rowid as key from articles_fts
-  where articles_fts match archive_fts_query(:q, 'title') and rowid >= (select key from oldest)),
+  where articles_fts match archive_fts_query(:q, 'title', :portal) and rowid >= (select key from oldest)),
 together as (select rowid as key from articles_fts
-  where articles_fts match archive_fts_near(:q) and rowid >= (select key from oldest)),
+  where articles_fts match archive_fts_near(:q, :portal) and rowid >= (select key from oldest)),
 in_captions as (select rowid as key from articles_fts
-  where articles_fts match archive_fts_query(:q, 'captions') and rowid >= (select key from oldest)),
+  where articles_fts match archive_fts_query(:q, 'captions', :portal) and rowid >= (select key from oldest)),
 best as (
   select key, 4 * (key in in_title) + 2 * (key in together) + (key in in_captions) as score from newest
   order by score desc, key desc limit :limit offset :offset
