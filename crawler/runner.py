@@ -78,10 +78,15 @@ def run_crawl(
 ) -> list[PortalResult]:
     """Crawl the portals (concurrently, each at its own polite pace) into the archive ``db``.
 
+    At most PORTALS_AT_ONCE portals are crawled at once; the next starts as one ends. Each portal's
+    crawler (engine, downloader, middlewares, pipelines) lives only while it crawls, so a night over a
+    thousand portals takes the memory of that many, not of a thousand.
+
     Raises archive.lock.ArchiveLockedError, before anything is fetched, if another process writes ``db``.
     """
     process = CrawlerProcess(project_settings({"ARCHIVE_DB": db, **(overrides or {})}))
-    crawlers, locked = [], []
+    results: dict[int, PortalResult] = {}
+    locked: list[ArchiveLockedError] = []
 
     def refused(failure: Failure) -> None:
         if failure.check(ArchiveLockedError):
@@ -90,15 +95,28 @@ def run_crawl(
         return failure
 
     jobs = [(portal, spider, spider_args or {}) for portal in portals] + (also or [])
-    for portal, kind, arguments in jobs:  # ``also``: other spiders in the same process (the demo's recovery)
+    waiting = list(enumerate(jobs))  # ``also``: other spiders in the same process (the demo's recovery)
+
+    def start_next() -> None:
+        if not waiting:
+            return
+        n, (portal, kind, arguments) = waiting.pop(0)
         crawler = process.create_crawler(kind)
-        crawlers.append((portal, crawler))
         where = {"origin": (origins or {}).get(portal)} if kind is PortalSpider else {}
-        process.crawl(crawler, portal=portal, **where, **arguments).addErrback(refused)
+
+        def ended(outcome: object) -> object:  # before Scrapy's join() looks again, so the process goes on
+            results[n] = PortalResult.from_crawler(portal, crawler)
+            start_next()
+            return outcome
+
+        process.crawl(crawler, portal=portal, **where, **arguments).addErrback(refused).addBoth(ended)
+
+    for _ in range(max(1, process.settings.getint("PORTALS_AT_ONCE"))):
+        start_next()
     process.start()
     if locked:
         raise locked[0]
-    return [PortalResult.from_crawler(portal, crawler) for portal, crawler in crawlers]
+    return [results[n] for n in range(len(jobs))]
 
 
 def pace(delay: float | None = None, timeout: float | None = None, workers: int | None = None) -> dict[str, Any]:

@@ -17,6 +17,9 @@ ROBOTSTXT_OBEY = True
 # Politeness: one portal never sees more than a couple of requests at a time, spaced out, and
 # AutoThrottle slows down further when the portal answers slowly.
 CONCURRENT_REQUESTS = 16
+# Portals crawled at once by one process; the next starts as one ends (crawler/runner.py). Each costs
+# about a megabyte while it crawls, whatever else it does.
+PORTALS_AT_ONCE = 200
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 # A page yields one item; Scrapy starts CONCURRENT_ITEMS asyncio tasks for every response's output
 # whatever its size, and the default 100 cost the crawl's process more than parsing the page.

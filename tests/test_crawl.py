@@ -153,3 +153,27 @@ def test_no_delay_still_keeps_each_portals_concurrency(tmp_path: Path) -> None:
         busiest = {name: running.most_at_once() for name, running in site.running.items()}
     for name, most in busiest.items():
         assert 1 < most <= load_profile(name).politeness.concurrency, (name, most)
+
+
+def test_past_portals_at_once_the_next_portal_starts_as_one_ends(tmp_path: Path) -> None:
+    import itertools
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    db = tmp_path / "archive.db"
+    with SampleSite(count=5) as site:
+        live = [name for name in site.origins if not load_profile(name).retired]
+        script = ("import json, sys; from crawler.runner import run_crawl; "
+                  "r = run_crawl(*json.loads(sys.argv[1])); print(json.dumps([x.new for x in r]))")
+        job = [live, str(db), site.origins, {"PORTALS_AT_ONCE": 1, "DOWNLOAD_DELAY": 0, "LOG_LEVEL": "WARNING",
+                                             "AUTOTHROTTLE_ENABLED": False}]
+        done = subprocess.run([sys.executable, "-c", script, json.dumps(job)], cwd=ROOT, capture_output=True,
+                              text=True, timeout=300, check=True)
+        spans = sorted((min(h.began for h in site.running[n].hits), max(h.ended for h in site.running[n].hits))
+                       for n in live)
+    assert json.loads(done.stdout.splitlines()[-1]) == [
+        len(site.twins[n].articles()) for n in live]  # every portal crawled whole, results in order
+    assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(spans))  # one at a time
+    assert rows(db, "select count(distinct portal) from crawl_runs")[0][0] == len(live)
