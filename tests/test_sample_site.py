@@ -95,3 +95,27 @@ def test_articles_are_deterministic_and_publishing_adds_newer_ones() -> None:
         one.twins["mongcai"].publish(2)
         fresh = [e for e in one.expected() if e["portal"] == "mongcai" and e["published"] > newest]
         assert len(fresh) == 2
+
+
+def test_many_twins_on_one_port_are_told_apart_by_host_name() -> None:
+    from archive.samples.families import FAMILIES
+    from archive.samples.server import HostedSites
+    from archive.samples.site import Pools, PortalTwin, _load_seeds
+
+    pools = Pools.from_seeds(_load_seeds())
+    twins = {f"{name}.portal.test": (PortalTwin(name, None, [], pools, 3), FAMILIES[kind])
+             for name, kind in (("p0001", "mongcai"), ("p0002", "baoquangninh"))}
+    with HostedSites(twins) as hosted:
+        port = hosted.server.server_address[1]
+        pages = {}
+        for host, running in hosted.running.items():
+            article = running.family.twin.articles()[0]
+            request = urllib.request.Request(f"http://127.0.0.1:{port}{running.family.article_path(article)}",
+                                             headers={"Host": f"{host}:{port}"})
+            pages[host] = urllib.request.urlopen(request, timeout=10).read().decode()
+            assert article.title in pages[host]
+        assert pages["p0001.portal.test"] != pages["p0002.portal.test"]
+        unknown = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": "elsewhere.test"})
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(unknown, timeout=10)
+        assert err.value.code == 404

@@ -37,7 +37,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.began = time.monotonic()
-        twin = self.server.twin
+        twin = self.server.twin_for(self.headers.get("Host", ""))
+        if twin is None:
+            self.send_error(404, "no sample portal of that name here")
+            return
         try:
             response = twin.family.handle(self.path, twin.origin)
         except Exception:  # a bug in a sample page must not take the whole twin down
@@ -73,7 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
         twin.log(self.path, response.status, self.began)
 
     def log_message(self, format: str, *args: object) -> None:
-        log.debug("%s %s", self.server.twin.name, format % args)
+        log.debug("%s %s", self.headers.get("Host", "") if hasattr(self, "headers") else "", format % args)
 
 
 class _TwinServer(ThreadingHTTPServer):
@@ -83,9 +86,22 @@ class _TwinServer(ThreadingHTTPServer):
     request_queue_size = 128
     twin: RunningTwin
 
+    def twin_for(self, host: str) -> RunningTwin | None:
+        return self.twin
+
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that hangs up mid-request (a killed crawl) is routine, not a server fault.
-        log.debug("sample portal %s: client %s went away", self.twin.name, client_address, exc_info=True)
+        log.debug("sample portal: client %s went away", client_address, exc_info=True)
+
+
+class _HostsServer(_TwinServer):
+    """Many twins on one port, told apart by the Host their requests name."""
+
+    request_queue_size = 1024
+    twins: dict[str, RunningTwin]
+
+    def twin_for(self, host: str) -> RunningTwin | None:
+        return self.twins.get(host.rsplit(":", 1)[0].lower())
 
 
 @dataclass
@@ -95,10 +111,11 @@ class RunningTwin:
     server: _TwinServer
     hits: list[Hit] = field(default_factory=list)
     latency: float = 0.0
+    host: str = HOST  # the name it is asked for by (HostedSites: one name per twin, all on 127.0.0.1)
 
     @property
     def origin(self) -> str:
-        return f"http://{HOST}:{self.server.server_address[1]}"
+        return f"http://{self.host}:{self.server.server_address[1]}"
 
     def log(self, path: str, status: int, began: float) -> None:
         self.hits.append(Hit(self.name, path, status, began, time.monotonic()))
@@ -165,6 +182,31 @@ class SampleSite:
             for article in self.twins[name].articles()
             for path in [running.family.article_path(article)]
         ]
+
+
+class HostedSites:
+    """Twins under host names of their own, all served by one server on 127.0.0.1 that tells them apart by
+    the Host header (a crawl resolves the names to 127.0.0.1): a thousand portals need no thousand ports.
+    ``twins``: host name -> (twin, its family's Family class)."""
+
+    def __init__(self, twins: dict[str, tuple[PortalTwin, type[Family]]]) -> None:
+        self.server = _HostsServer((HOST, 0), _Handler)
+        self.server.twins = {host: RunningTwin(twin.name, family(twin), self.server, host=host)
+                             for host, (twin, family) in twins.items()}
+        self._thread = threading.Thread(target=self.server.serve_forever, name="sample-hosts", daemon=True)
+
+    def __enter__(self) -> HostedSites:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+    @property
+    def running(self) -> dict[str, RunningTwin]:
+        return self.server.twins
 
 
 def serve_until_interrupted() -> None:
