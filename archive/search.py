@@ -204,6 +204,9 @@ def _near(query: str, portal: str | None = None) -> str:
     return f"{WORDS} : {near}" + _portal(portal)
 
 
+_ONE_TOKEN = re.compile(r"[a-z0-9]+")
+
+
 def _portals_indexed(conn: sqlite3.Connection) -> bool:
     try:
         return "portal" in {row[1] for row in conn.execute("pragma table_info(articles_fts)")}
@@ -221,6 +224,10 @@ def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("archive_fts_query", 2, _in_column, deterministic=True)
     conn.create_function("archive_fts_query", 3, lambda q, column, portal: _in_column(
         q, column, portal if portals else None), deterministic=True)
+    # A one-word portal name is a token of its own in the index, so the index's test is exact and the
+    # candidates need no second look in `articles` (a name of several words might be part of another's).
+    conn.create_function("archive_portal_exact", 1, lambda portal: bool(portals and _ONE_TOKEN.fullmatch(portal or "")),
+                         deterministic=True)
     conn.create_function("archive_fts_near", 1, _near, deterministic=True)
     conn.create_function("archive_fts_near", 2, lambda q, portal: _near(q, portal if portals else None),
                          deterministic=True)
@@ -241,7 +248,8 @@ RANKED = f"""with newest as (
   select rowid as key from articles_fts
   where articles_fts match archive_fts_query(:q, '', :portal) and rowid > archive_since_key(:since)
     and rowid < archive_until_key(:until)
-    and (coalesce(:portal, '') = '' or (select portal from articles where search_key = articles_fts.rowid) = :portal)
+    and (coalesce(:portal, '') = '' or archive_portal_exact(:portal)
+         or (select portal from articles where search_key = articles_fts.rowid) = :portal)
   order by rowid desc limit {CANDIDATES}
 ), oldest as (select min(key) as key from newest),
 in_title as (select rowid as key from articles_fts
