@@ -5,8 +5,9 @@
 Builds an archive of COUNT articles made from the seed paragraphs (titles with place names and
 dates, 3-6 paragraphs, captions, one of 12 portals, 2015-2025), through the same schema and
 full-text index the crawler writes, then serves it with `portal-archive serve` and times typical
-queries (accented and not, phrases, rare and common words) on the table search box's JSON API and
-on the ranked `search` canned query. Figures go to BENCHMARKS.md.
+queries (accented and not, phrases, rare and common words) on the table search box's JSON API, on
+the ranked `search` query (overall and within one portal) and on the reading room's search page (its
+cards and facets, as HTML). Figures go to BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -80,13 +81,14 @@ def build(db: Path, count: int) -> float:
 
 
 def timed(url: str) -> tuple[float, dict]:
-    """Milliseconds and the JSON body; infinity when Datasette stopped the query at its time limit."""
+    """Milliseconds and the JSON body ({} for a page); infinity when the query was stopped at the time limit."""
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(url, timeout=120) as response:
-            body = json.loads(response.read())
+            raw = response.read()
+            body = json.loads(raw) if response.headers.get_content_type() == "application/json" else {}
     except urllib.error.HTTPError as err:
-        if b"took too long" in err.read():
+        if err.code == 503 or b"took too long" in err.read():
             return float("inf"), {}
         raise
     return (time.perf_counter() - started) * 1000, body
@@ -104,10 +106,14 @@ def measure(db: Path, port: int) -> list[tuple[str, str, int, float, float]]:
             "table search API (first 20, newest first)":
                 lambda q: f"{base}/articles.json?" + urllib.parse.urlencode(
                     [("_search", q), ("_size", 20), ("_nofacet", 1), ("_col", "title"), ("_col", "published")]),
-            "ranked search with snippets (canned query, top 50)":
+            "ranked search with snippets (`search` query, top 50)":
                 lambda q: f"{base}/search.json?" + urllib.parse.urlencode({"q": q}),
-            "ranked search within one portal (canned query, `portal=coto`)":
+            "ranked search within one portal (`search` query, `portal=coto`)":
                 lambda q: f"{base}/search.json?" + urllib.parse.urlencode({"q": q, "portal": "coto"}),
+            "reading room search page (20 cards and the facets, HTML)":
+                lambda q: f"{origin}/search?" + urllib.parse.urlencode({"q": q}),
+            "reading room search page within one portal (`portal=coto`)":
+                lambda q: f"{origin}/search?" + urllib.parse.urlencode({"q": q, "portal": "coto"}),
         }
         results = []
         for label, url_of in endpoints.items():
