@@ -40,6 +40,9 @@ PORTAL = "mongcai"
 BENCH_SETTINGS = {
     "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "WARNING",
+    # The three crawls fetch the same pages and nothing else: photos and documents, which only
+    # portal-archive fetches, are measured apart by bench/media.py.
+    "MEDIA_ENABLED": False,
 }
 KINDS = {
     "raw": "raw fetch (download only)",
@@ -187,7 +190,8 @@ def main() -> None:
         "## Crawl throughput\n\n"
         f"`python bench/crawl.py --count {args.count}` on {cores} cores ({os.uname().machine}): the mongcai "
         f"sample twin with {args.count:,} articles served on 127.0.0.1 by the bench's own process, three "
-        "crawls of the same pages, each a fresh process, politeness off (no delay, 16 requests at once). "
+        "crawls of the same pages, each a fresh process, politeness off (no delay, 16 requests at once), "
+        "photos and documents not fetched (their cost: bench/media.py). "
         "Peak RSS is the whole process tree's (crawl, forkserver and extraction workers), sampled every "
         "50 ms. Wall time includes starting Python and Scrapy.\n\n"
         + "\n".join(table) + "\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
