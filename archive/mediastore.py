@@ -23,6 +23,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from archive.db import read_only_uri
+
 
 def media_path(archive: str | Path) -> Path:
     """The media file of the archive at ``archive``."""
@@ -34,7 +36,7 @@ class MediaStore:
     def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
         if readonly:
-            self.db = sqlite_utils.Database(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True))
+            self.db = sqlite_utils.Database(sqlite3.connect(read_only_uri(self.path), uri=True))
             return
         self.db = sqlite_utils.Database(self.path)
         self.db.execute("PRAGMA busy_timeout = 10000")
@@ -51,6 +53,11 @@ class MediaStore:
         """The digest of what was fetched under the portal address ``url``, if it was."""
         row = self.db.execute("select sha256 from media_sources where url = ?", [url]).fetchone()
         return row[0] if row else None
+
+    def get(self, sha256: str) -> tuple[bytes, str] | None:
+        """The bytes kept under ``sha256`` and their content type, if they are kept."""
+        row = self.db.execute("select bytes, content_type from media where sha256 = ?", [sha256]).fetchone()
+        return (row[0], row[1] or "application/octet-stream") if row and row[0] is not None else None
 
     def put(self, body: bytes, url: str, content_type: str | None, fetched_from: str | None,
             http: dict | None = None) -> tuple[str, bool]:

@@ -20,13 +20,12 @@ def template_vars(request: object, datasette: object) -> object:
             article_id = int(pks)
         except ValueError:  # a compound key cannot name an article
             return {}
-        context = values(request, datasette)
-        return {**context, "room": await article(datasette, article_id, context)}
+        return {**values(request, datasette), "room": await article(datasette, article_id)}
 
     return inner
 
 
-async def article(datasette: object, article_id: int, context: dict) -> dict | None:
+async def article(datasette: object, article_id: int) -> dict | None:
     db = datasette.get_database(DATABASE)
     row = (await db.execute("select * from articles where id = ?", [article_id])).first()
     if row is None:
@@ -63,7 +62,7 @@ async def article(datasette: object, article_id: int, context: dict) -> dict | N
         original = dict(found) if found else {"url": row["copy_of"]}
     portals = await portal_titles(datasette)
     return {
-        **context, "article": row, "portal": portals.get(row["portal"], {"name": row["portal"]}),
+        "article": row, "portal": portals.get(row["portal"], {"name": row["portal"]}),
         "portals": portals, "paragraphs": [p for p in (row["text"] or "").split("\n") if p.strip()],
         "photos": photos, "documents": documents,
         "captions": [c for c in captions if c not in shown],  # those printed under no kept photo

@@ -45,7 +45,7 @@ def values(request: object, datasette: object, **extra: object) -> dict:
 
 
 async def render(datasette: object, request: object, template: str, status: int = 200, **extra: object) -> Response:
-    html = await datasette.render_template(template, values(request, datasette, **extra), request=request)
-    response = Response.html(html, status=status)
-    response.headers["Content-Language"] = extra.get("lang") or words(request).lang
+    context = values(request, datasette, **extra)
+    response = Response.html(await datasette.render_template(template, context, request=request), status=status)
+    response.headers["Content-Language"] = context["lang"]
     return response

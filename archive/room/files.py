@@ -10,7 +10,7 @@ from pathlib import Path
 
 from datasette.utils.asgi import Response
 
-from archive.mediastore import media_path
+from archive.mediastore import MediaStore, media_path
 from archive.room.context import DATABASE, robots_allowed
 
 # No script, no plugin, no form, no request anywhere (the page's own photos are other hosts' and are not
@@ -47,14 +47,16 @@ async def archived_page(request: object, datasette: object) -> Response:
 def _read_media(path: Path, sha256: str) -> tuple[bytes, str] | None:
     if not path.is_file():
         return None
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        row = conn.execute("select bytes, content_type from media where sha256 = ?", [sha256]).fetchone()
+        store = MediaStore(path, readonly=True)
     except sqlite3.DatabaseError:
         return None
+    try:
+        return store.get(sha256)
+    except sqlite3.DatabaseError:  # not a media file, or a damaged one: nothing to serve from it
+        return None
     finally:
-        conn.close()
-    return (row[0], row[1] or "application/octet-stream") if row and row[0] is not None else None
+        store.close()
 
 
 async def media(request: object, datasette: object) -> Response:

@@ -40,6 +40,11 @@ async def home(request: object, datasette: object) -> Response:
     return await render(datasette, request, "room_home.html", listed=listed, latest=latest, portals=portals)
 
 
+def _year(year: int | None) -> tuple[str, str]:
+    """A year as the `since` and `until` of the ranked search (nothing for no year)."""
+    return (f"{year}-01-01", f"{year + 1}-01-01") if year else ("", "")
+
+
 def _int(value: str | None, low: int, high: int) -> int | None:
     try:
         number = int(value or "")
@@ -70,9 +75,8 @@ async def search(request: object, datasette: object) -> Response:
         found["read_as"] = [s for word in re.findall(r"\w+", q) if (s := spelled(word))]
     elif portal or year:  # a portal's or a year's articles, newest first
         found.update(await _browse(datasette, portal, year, page))
-    found["sql_url"] = f"/{DATABASE}/search?" + urlencode(
-        {"q": q, "portal": portal, "since": f"{year}-01-01" if year else "",
-         "until": f"{year + 1}-01-01" if year else ""})
+    since, until = _year(year)
+    found["sql_url"] = f"/{DATABASE}/search?" + urlencode({"q": q, "portal": portal, "since": since, "until": until})
     found["link"] = lambda **change: "/search?" + urlencode(
         {k: v for k, v in {"q": q, "portal": portal, "year": year or "", "page": "", **change}.items() if v})
     return await render(datasette, request, "room_search.html", found=found, portals=portals)
@@ -80,7 +84,7 @@ async def search(request: object, datasette: object) -> Response:
 
 async def _search(datasette: object, q: str, portal: str, year: int | None, page: int) -> dict:
     db = datasette.get_database(DATABASE)
-    since, until = (f"{year}-01-01", f"{year + 1}-01-01") if year else ("", "")
+    since, until = _year(year)
     rows = await db.execute(RANKED, {"q": q, "portal": portal, "since": since, "until": until,
                                      "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE})
     hits = [dict(r) for r in rows]
