@@ -45,6 +45,7 @@ class Worker:
     active: dict[str, Crawler] = field(default_factory=dict, init=False)
     losing: set[str] = field(default_factory=set, init=False)  # active, but stopping: their lease ran out
     done: int = field(default=0, init=False)
+    ticked: float = field(default=0.0, init=False)  # time.monotonic() of the last tick
 
     @classmethod
     def ready(cls, redis_url: str, shard: str, name: str | None = None, **options: Any) -> Worker:
@@ -76,6 +77,11 @@ class Worker:
             self.server.delete(cluster.worker_key(self.name))
 
     def tick(self) -> None:
+        now = time.monotonic()
+        if self.ticked and now - self.ticked > self.lease_seconds / 2:
+            # Leases are renewed here: a reactor held up this long may have let one run out.
+            logger.warning("the worker was held up %.1f s (leases last %.0f s)", now - self.ticked, self.lease_seconds)
+        self.ticked = now
         try:
             self._tick()
         except redis.ConnectionError as err:  # restarting, say: the leases outlast a short outage

@@ -91,8 +91,9 @@ def test_three_workers_archive_every_article_once_within_each_portals_politeness
     assert set(fetched) == served and max(fetched.values()) == 1  # no page fetched twice
     # The work was shared: each worker archived a portal of its own.
     assert all(rows(shard, "select count(*) from articles")[0][0] > 0 for shard in shards)
+    lost = [line for shard in shards for line in Path(f"{shard}.log").read_text().splitlines() if "lease" in line]
     for name, most in busiest.items():
-        assert most <= load_profile(name).politeness.concurrency, (name, most)
+        assert most <= load_profile(name).politeness.concurrency, (name, most, lost)
     state = cluster.status(redis.Redis.from_url(redis_url))
     assert {p["state"] for p in state["portals"].values()} == {"done"} and state["queued"] == 0
 

@@ -68,12 +68,14 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        # The answer ends for the log before its last bytes go out: once they are out the client may
+        # ask again at once, while this thread is still waiting for the GIL to write its log line.
+        twin.log(self.path, response.status, self.began)
         if response.cut == "truncate":  # the connection drops half-way through the body
             self.wfile.write(response.body[: len(response.body) // 2])
             self.close_connection = True
         else:
             self.wfile.write(response.body)
-        twin.log(self.path, response.status, self.began)
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s %s", self.headers.get("Host", "") if hasattr(self, "headers") else "", format % args)
