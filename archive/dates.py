@@ -78,6 +78,18 @@ def parse_date(text: str | None) -> datetime | None:
     return parsed.astimezone(VN) if parsed else None
 
 
+# No news page was published before the web; pages print `0001-01-01` or `1970-01-01` where no date was
+# set, and a time days after the page was fetched is a typo or a placeholder too.
+EARLIEST = datetime(1991, 1, 1, tzinfo=UTC)
+
+
+def plausible(moment: datetime | None, reference: datetime) -> datetime | None:
+    """``moment`` if it can be a publication time of a page fetched at ``reference``, else None."""
+    if moment is None or not EARLIEST <= aware(moment) <= aware(reference) + timedelta(days=2):
+        return None
+    return moment
+
+
 def parse_iso(value: str | None) -> datetime | None:
     """An ISO 8601 stamp from JSON-LD or a meta tag, at its own offset; one without is Vietnam time."""
     if not value:

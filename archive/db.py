@@ -108,8 +108,18 @@ INDEXED = (*SEARCHED, "portal")
 _FOLD_D = "replace(replace({0}, 'đ', 'd'), 'Đ', 'D')"
 # Seconds since 1970 of the publication time (0 when unknown), then the id: unique, and ordered by the
 # true moment even where pages gave other offsets than +07:00.
+# A time past what the key can hold (a page's placeholder `0001-01-01`, say) sorts at the bound instead of
+# overflowing the rowid: years 1834 to 2106 keep their order.
 KEY_SHIFT = 2**31
-SEARCH_KEY = f"coalesce(cast(strftime('%s', published) as integer), 0) * {KEY_SHIFT} + id"
+KEY_SECONDS = 2**32 - 2
+
+
+def key_seconds(seconds: int) -> int:
+    return max(-KEY_SECONDS, min(seconds, KEY_SECONDS))
+
+
+SEARCH_KEY = (f"max(-{KEY_SECONDS}, min(coalesce(cast(strftime('%s', published) as integer), 0), {KEY_SECONDS}))"
+              f" * {KEY_SHIFT} + id")
 SEARCH_VIEW = (
     "create view articles_search as select search_key as rowid, id, "
     + ", ".join(f"{_FOLD_D.format(c)} as {c}" for c in SEARCHED)

@@ -26,7 +26,7 @@ import trafilatura
 import yaml
 from lxml import etree
 
-from archive.dates import infer_lead_date, isoformat, parse_date, parse_iso
+from archive.dates import infer_lead_date, isoformat, parse_date, parse_iso, plausible
 from archive.model import VN, Article, Hints, Rules
 from archive.text import clean, decode_html, fold, letters, story_key
 
@@ -255,8 +255,14 @@ def _prominent_line(page: parsel.Selector, names: set[str]) -> str | None:
 
 def _published(page: parsel.Selector, rules: Rules, hints: Hints, jsonld: list[dict]
                ) -> tuple[datetime | None, str | None]:
-    """The publication time and where it came from, best source first; the lead is the last resort."""
-    if rules.published and (moment := parse_date(_first_text(page, rules.published))):
+    """The publication time and where it came from, best source first; the lead is the last resort.
+    A time no page can have been published at (a placeholder `0001-01-01`) is passed over."""
+    reference = hints.fetched_at or datetime.now(VN)
+
+    def date_in(text: str | None) -> datetime | None:
+        return plausible(parse_date(text), reference)
+
+    if rules.published and (moment := date_in(_first_text(page, rules.published))):
         return moment, "page"
     stamps = [_meta(page, "article:published_time", "datePublished", "pubdate", "publishdate",
                     "article:published:time", "og:article:published_time", "DC.date.issued", "dcterms.issued",
@@ -265,20 +271,20 @@ def _published(page: parsel.Selector, rules: Rules, hints: Hints, jsonld: list[d
     stamps += [item.get("datePublished") for item in jsonld]
     day = None  # a stamp giving the day alone yields to a date line on the page that gives the time
     for stamp in stamps:
-        if moment := parse_iso(stamp):
+        if moment := plausible(parse_iso(stamp), reference):
             if "T" in str(stamp) or " " in str(stamp).strip():
                 return moment, "metadata"
             day = day or moment
     for text in _texts(page.css(_DATE_NODES)):
-        if len(text) < 80 and (moment := parse_date(text)):
+        if len(text) < 80 and (moment := date_in(text)):
             return moment, "page"
     for text in page.xpath(_FREE_TEXT).getall():
         # A free-standing date line must give the time too: related-news lists print bare dates.
-        if len(text) < 100 and re.search(r"\d[:h]\d\d", text) and (moment := parse_date(text)):
+        if len(text) < 100 and re.search(r"\d[:h]\d\d", text) and (moment := date_in(text)):
             return moment, "page"
     if day:
         return day, "metadata"
-    if moment := parse_date(hints.published):
+    if moment := date_in(hints.published):
         return moment, "listing"
     return None, None
 

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
-from archive.db import KEY_SHIFT, SEARCHED
+from archive.db import KEY_SHIFT, SEARCHED, key_seconds
 from archive.keyboard import readings
 from archive.model import aware
 from archive.text import fold
@@ -164,7 +164,7 @@ def since_key(since: str | None) -> int:
         moment = datetime.fromisoformat(since)
     except ValueError:
         raise ValueError(f"since: not a date (YYYY-MM-DD): {since}") from None
-    return int(aware(moment).timestamp()) * KEY_SHIFT
+    return key_seconds(int(aware(moment).timestamp())) * KEY_SHIFT
 
 
 def until_key(until: str | None) -> int:

@@ -65,3 +65,16 @@ def test_more_metadata_stamps_are_read(head: str, line: str, published: str) -> 
     body = "<p>" + "Một đoạn văn đủ dài để là thân bài của bài báo, không phải trình đơn hay chú thích. " * 3 + "</p>"
     page = f"<html><head>{head}</head><body><article><h1>Tiêu đề bài viết</h1>{line}{body}</article></body></html>"
     assert extract(page, "https://example.org/a").published == published
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+00:00", "1970-01-01T00:00:00Z", "2999-12-31T08:00:00+07:00"])
+def test_a_placeholder_stamp_yields_to_the_pages_own_date_line(stamp: str) -> None:
+    from archive.extract import extract
+
+    body = "<p>" + "Một đoạn văn đủ dài để là thân bài của bài báo, không phải trình đơn hay chú thích. " * 3 + "</p>"
+    head = f'<meta property="article:published_time" content="{stamp}">'
+    line = "<p class='ngay'>20/10/2025 14:30</p>"
+    page = f"<html><head>{head}</head><body><article><h1>Tiêu đề bài viết</h1>{line}{body}</article></body></html>"
+    assert extract(page, "https://example.org/a").published == "2025-10-20T14:30:00+07:00"
+    alone = page.replace(line, "")
+    assert extract(alone, "https://example.org/a").published is None

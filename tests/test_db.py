@@ -78,3 +78,17 @@ def test_an_archive_from_an_early_layout_is_refused_clearly(tmp_path: Path) -> N
     with pytest.raises(ArchiveError, match="cannot be upgraded"):
         Archive(path)
     assert rows(path, "select count(*) from articles")[0][0] == 0
+
+
+@pytest.mark.parametrize("published", ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:00+07:00"])
+def test_a_time_past_the_search_keys_range_is_stored_and_found(tmp_path: Path, published: str) -> None:
+    # Extraction passes such placeholders over; the archive must not refuse an article that has one.
+    archive = Archive(tmp_path / "a.db")
+    usual = article("https://mongcai.gov.vn/a", "2024-07-11T16:58:00+07:00", "Tin thường về nước sạch.")
+    odd = article("https://mongcai.gov.vn/b", published, "Tin lạ về nước sạch.")
+    archive.save(usual, CASE.html)
+    archive.save(odd, CASE.html)
+    assert {r["url"]: r["published"] for r in rows(tmp_path / "a.db", "select url, published from articles")} == {
+        usual.url: usual.published, odd.url: published}
+    assert {h.url for h in search(archive.db.conn, "nuoc sach")} == {usual.url, odd.url}
+    fts_ok(archive)
