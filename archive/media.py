@@ -10,12 +10,13 @@ markup nobody wrote a profile for.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree, html
 
 from archive.model import Article, MediaRef
-from archive.text import clean
+from archive.text import SPACES, clean
 
 DOCUMENT_TYPES = ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "zip", "rar")
 _DOCUMENT = re.compile(r"\.(" + "|".join(DOCUMENT_TYPES) + r")$", re.IGNORECASE)
@@ -23,21 +24,33 @@ _DOCUMENT = re.compile(r"\.(" + "|".join(DOCUMENT_TYPES) + r")$", re.IGNORECASE)
 CAPTION_REACH = 3
 
 
-def _deepest_holding(root: etree._Element, *snippets: str) -> list[etree._Element | None]:
-    """For each snippet, the deepest element whose text holds it; one walk of the page for all of them."""
-    found: list[etree._Element | None] = [None] * len(snippets)
-    for element in root.iter(etree.Element):
-        text = clean(element.text_content())
-        for n, snippet in enumerate(snippets):
-            if snippet in text:
-                found[n] = element  # document order: each later match is inside the one before, or after it
-    return found
+def _deepest_holding(root: etree._Element, snippet: str) -> etree._Element | None:
+    """The last element, in document order, whose text holds the snippet: the deepest in the last branch
+    that does. Every ancestor of such an element holds the snippet too, so the walk goes down one path,
+    into the last child that holds it."""
+    words = snippet.split()
+    probe = max(words, key=len, default="")  # a plain substring test first: most children fail it
+    # The snippet is clean text: its words with any run of spaces between them in the page's own text,
+    # so that no element's text (the whole page's, near the top) is cleaned to be searched.
+    pattern = SPACES.pattern.join(map(re.escape, words))
+
+    def holds(element: etree._Element) -> bool:
+        text = element.text_content()
+        return probe in text and re.search(pattern, text) is not None
+
+    if not holds(root):
+        return None
+    node = root
+    while holding := [child for child in node.iterchildren(etree.Element) if holds(child)]:
+        node = holding[-1]
+    return node
 
 
 def _container(root: etree._Element, article: Article) -> etree._Element | None:
     if not article.paragraphs:
         return None
-    first, last = _deepest_holding(root, article.paragraphs[0][:60], article.paragraphs[-1][:60])
+    first = _deepest_holding(root, article.paragraphs[0][:60])
+    last = _deepest_holding(root, article.paragraphs[-1][:60])
     if first is None or last is None:
         return None
     ancestors = {id(a) for a in first.iterancestors()} | {id(first)}
@@ -47,12 +60,21 @@ def _container(root: etree._Element, article: Article) -> etree._Element | None:
     return node
 
 
+def _following(element: etree._Element) -> Iterator[etree._Element]:
+    """XPath's ``following::*``, lazily: a caption is looked for in the next few blocks only."""
+    node: etree._Element | None = element
+    while node is not None:
+        for sibling in node.itersiblings():
+            yield from sibling.iter(etree.Element)
+        node = node.getparent()
+
+
 def _caption(image: etree._Element, captions: list[str]) -> str | None:
     """The first of the article's captions printed in the few text blocks after the photo."""
     if not captions:
         return None
     wanted, seen = set(captions), 0
-    for element in image.xpath("following::*"):
+    for element in _following(image):
         text = clean(element.text_content())
         if not text:
             continue

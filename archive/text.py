@@ -10,7 +10,7 @@ import hashlib
 import re
 import unicodedata
 
-_SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
 # Combining marks (of the Basic Multilingual Plane), stripped from decomposed text: a regex, because
 # ``str.translate`` with a table of them is five times slower on Vietnamese text.
 _MARKS = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x10000) if unicodedata.combining(chr(c))) + "]")
@@ -18,7 +18,7 @@ _MARKS = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x10000) if u
 
 def clean(text: str) -> str:
     """NFC-normalise and fold runs of whitespace into single spaces."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    return SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
 def fold(text: str) -> str:

@@ -22,9 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.samples.server import SampleSite  # noqa: E402
 from archive.workers import default_workers  # noqa: E402
-from bench.crawl import crawl  # noqa: E402
+from bench.crawl import crawl, layouts, serve_twin  # noqa: E402
 from bench.report import write_section  # noqa: E402
 
 
@@ -45,9 +44,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         source = args.db
         if source is None:
-            with SampleSite(count=args.count) as site:
-                crawl("ours", site, Path(scratch))
-            source = Path(scratch) / "ours.db"
+            with serve_twin(args.count) as served:
+                crawl("ours", layouts(None)[0], served, Path(scratch))
+            source = Path(scratch) / "twin-ours.db"
         with sqlite3.connect(source) as conn:
             (pages,) = conn.execute("select count(*) from pages").fetchone()
         rows = []
