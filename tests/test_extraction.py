@@ -190,19 +190,17 @@ ARTICLE_PAGE = f"<html><body><nav><a href='/'>Trang chủ</a></nav><main><articl
 
 def _counting_modes(monkeypatch: pytest.MonkeyPatch, pruned: bool) -> list[str]:
     """Record which trafilatura modes are asked; with ``pruned``, precision mode loses the article."""
-    import trafilatura
-
     import archive.extract
 
-    real, modes = trafilatura.extract, []
+    real, modes = archive.extract._xml, []
 
-    def extract_as(document: object, **options: object) -> str | None:
-        modes.append("precision" if options.get("favor_precision") else "balanced")
-        if pruned and options.get("favor_precision"):
+    def extract_as(document: object, images: bool, **focus: bool) -> str | None:
+        modes.append("precision" if focus.get("precision") else "recall" if focus.get("recall") else "balanced")
+        if pruned and focus.get("precision"):
             return "<doc><main><p>Đoạn 0: hội đồng nhân dân thành phố họp phiên thường kỳ.</p></main></doc>"
-        return real(document, **options)
+        return real(document, images, **focus)
 
-    monkeypatch.setattr(archive.extract.trafilatura, "extract", extract_as)
+    monkeypatch.setattr(archive.extract, "_xml", extract_as)
     return modes
 
 
@@ -237,12 +235,12 @@ def test_a_body_split_over_sibling_blocks_comes_out_whole(monkeypatch: pytest.Mo
             f"{''.join(_chunk(n) for n in range(3))}</div></article><ul>{teasers}</ul></main></body></html>")
     kept = ["Phần 0, đoạn 0", "Phần 0, đoạn 2"]  # what trafilatura keeps: part of the first chunk
 
-    def first_chunk(document: object, **options: object) -> str:
+    def first_chunk(document: object, images: bool, **focus: bool) -> str:
         lines = "".join(f"<p>{p}: ủy ban nhân dân thành phố triển khai kế hoạch chỉnh trang đô thị, lấy ý kiến "
                         "người dân các khu phố trước khi thi công.</p>" for p in kept)
         return f"<doc><main>{lines}</main></doc>"
 
-    monkeypatch.setattr(archive.extract.trafilatura, "extract", first_chunk)
+    monkeypatch.setattr(archive.extract, "_xml", first_chunk)
     article = extract(page, "https://example.vn/a")
     got = [p.split(":")[0] for p in article.paragraphs]
     assert got == kept + [f"Phần {n}, đoạn {k}" for n in (1, 2) for k in range(3)]
@@ -261,10 +259,10 @@ def test_the_standfirst_is_kept_and_an_author_bio_is_not(monkeypatch: pytest.Mon
             f"<div class='sapo'><b>{lead}</b></div>{''.join(f'<p>{p}</p>' for p in body)}"
             f"<div class='author-box'><p>{bio}</p></div></main></body></html>")
 
-    def without_lead(document: object, **options: object) -> str:  # trafilatura leaving the lead out
+    def without_lead(document: object, images: bool, **focus: bool) -> str:  # trafilatura leaving the lead out
         return "<doc><main>" + "".join(f"<p>{p}</p>" for p in body) + "</main></doc>"
 
-    monkeypatch.setattr(archive.extract.trafilatura, "extract", without_lead)
+    monkeypatch.setattr(archive.extract, "_xml", without_lead)
     assert extract(page, "https://example.vn/a").paragraphs == [lead, *body]
     without_description = page.replace(f"<meta property='og:description' content='{lead}'>", "")
     assert extract(without_description, "https://example.vn/a").paragraphs == body
