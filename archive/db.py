@@ -220,6 +220,21 @@ class Archive:
             self._tables[name] = self.db.table(name)
         return self._tables[name]
 
+    def _insert(self, table: str, row: dict) -> int:
+        """Insert one row, its columns named by the dict; its rowid. Plain SQL: sqlite-utils reads the
+        table's columns and types again for every insert, a third of what saving an article costs."""
+        columns = ", ".join(f"[{c}]" for c in row)
+        cursor = self.db.execute(f"insert into [{table}] ({columns}) values ({', '.join('?' * len(row))})",
+                                 list(row.values()))
+        return cursor.lastrowid
+
+    def _upsert(self, table: str, row: dict, pk: str) -> None:
+        """Insert one row, or update the columns the dict names where its ``pk`` is there already."""
+        columns = ", ".join(f"[{c}]" for c in row)
+        updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in row if c != pk)
+        self.db.execute(f"insert into [{table}] ({columns}) values ({', '.join('?' * len(row))}) "
+                        f"on conflict([{pk}]) do update set {updates}", list(row.values()))
+
     def ensure_schema(self) -> None:
         """Create the tables, or add the columns a newer version needs to an older archive."""
         tables = {
@@ -306,7 +321,7 @@ class Archive:
             article_id, old_story = current
             self._set(article_id, fields)
         else:
-            article_id, old_story = self.table("articles").insert({**fields, "copy_of": None}).last_pk, None
+            article_id, old_story = self._insert("articles", {**fields, "copy_of": None}), None
             self._index(article_id)
         for story in {old_story, fields["story"]} - {None}:
             self._relink(story)
@@ -397,7 +412,7 @@ class Archive:
                     "version": current["version"] or 1, "fetched_at": current["updated_at"], "replaced_at": stamp,
                 }, pk=("url", "version"))
             self._write_article(fields)
-            self.table("pages").upsert(page, pk="url")
+            self._upsert("pages", page, "url")
             self.db.execute("delete from retries where url = ?", [article.url])
         return outcome
 

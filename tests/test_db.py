@@ -32,10 +32,10 @@ def test_a_failed_save_leaves_nothing_half_written(tmp_path: Path, monkeypatch: 
     archive = Archive(tmp_path / "a.db")
     archive.save(article("https://mongcai.gov.vn/a", "2024-07-11T16:58:00+07:00"), CASE.html)
 
-    def disk_full(*args: object, **kwargs: object) -> None:
+    def disk_full(*args: object, **kwargs: object) -> None:  # the page's row, after the article's
         raise OSError("database or disk is full")
 
-    monkeypatch.setattr(type(archive.db["pages"]), "upsert", disk_full)
+    monkeypatch.setattr(archive, "_upsert", disk_full)
     with pytest.raises(OSError):
         archive.save(article("https://mongcai.gov.vn/b", "2024-07-12T08:00:00+07:00"), CASE.html)
     assert [r[0] for r in archive.db.execute("select url from articles")] == ["https://mongcai.gov.vn/a"]
