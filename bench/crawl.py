@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from archive.samples.server import SampleSite  # noqa: E402
 from archive.workers import default_workers  # noqa: E402
-from bench.layouts import LayoutSite, fixture_layouts, generic_profile, real_pages  # noqa: E402
+from bench.layouts import LayoutSite, Page, fixture_layouts, generic_profile, real_pages  # noqa: E402
 from bench.report import write_section  # noqa: E402
 
 PORTAL = "mongcai"
@@ -130,7 +130,7 @@ def serve_twin(count: int) -> Iterator[Served]:
                                                  and hit.status == 200), sample)
 
 
-def serve_pages(pages: list[bytes]) -> Callable[[int], object]:
+def serve_pages(pages: list[Page]) -> Callable[[int], object]:
     @contextmanager
     def serve(count: int) -> Iterator[Served]:
         with LayoutSite(pages, count) as site:

@@ -3,37 +3,60 @@
 Each layout is a set of saved pages (the extraction fixtures of tests/fixtures/extraction, or the real
 third-party pages of ../shared/benchmarks) served on a port of its own: ``/tin-tuc?page=N`` lists
 ``PER_LISTING`` articles and links the next page, ``/bai/<n>.html`` is page ``n % len(pages)`` with its
-number in the ``<title>`` and at the end of each paragraph, so that no two articles are the same page or
-the same story (repeated stories would be archived as reposts of one another, which a crawl seldom
-meets). Profiles for them name URL patterns only, so that portal-archive extracts them on its generic path.
+number in the ``<title>`` and, on a fixture page, at the end of its first paragraph (found from the
+fixture's expected output), so that no two articles are the same page or the same story: a story
+printed many times over is archived as reposts of one another, which a crawl seldom meets. Profiles
+for them name URL patterns only, so that portal-archive extracts them on its generic path.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from archive.text import decode_html
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "extraction"
 PER_LISTING = 50
 ARTICLE = re.compile(r"/bai/(\d+)\.html")
 _TITLE = re.compile(rb"<title[^>]*>", re.I)
-_PARAGRAPH_END = re.compile(rb"</p>", re.I)
 
 
-def fixture_layouts() -> dict[str, list[bytes]]:
+@dataclass
+class Page:
+    html: bytes
+    mark: int | None = None  # where the article's number goes: the end of its first paragraph
+
+
+def _marked(path: Path) -> Page:
+    """A fixture page and the end of its first expected paragraph in it. The page is served as extraction
+    reads it, NFC UTF-8 (whatever charset it declares: extraction takes valid UTF-8 as such), so that
+    the expected text can be found in it."""
+    html = decode_html(path.read_bytes(), None).encode("utf-8")
+    paragraphs = json.loads(path.with_suffix(".json").read_text("utf-8"))["expected"]["paragraphs"]
+    for size in (40, 24, 12):
+        tail = paragraphs[0][-size:].encode("utf-8") if paragraphs else b""
+        if tail and (at := html.find(tail)) >= 0:
+            return Page(html, at + len(tail))
+    return Page(html)
+
+
+def fixture_layouts() -> dict[str, list[Page]]:
     """The saved pages of each fixture layout (city CMS, SharePoint, newspaper, table era, JSON-LD only)."""
-    return {folder.name: [page.read_bytes() for page in sorted(folder.glob("*.html"))]
+    return {folder.name: [_marked(page) for page in sorted(folder.glob("*.html"))]
             for folder in sorted(FIXTURES.iterdir()) if folder.is_dir() and any(folder.glob("*.html"))}
 
 
-def real_pages(root: Path) -> list[bytes]:
-    """The real third-party pages of ../shared/benchmarks (ScrapingHub's benchmark, Fundus's test pages)."""
-    return [gzip.decompress(page.read_bytes()) for page in
+def real_pages(root: Path) -> list[Page]:
+    """The real third-party pages of ../shared/benchmarks (ScrapingHub's benchmark, Fundus's test pages):
+    hundreds of them, so that a story is printed a few times at most."""
+    return [Page(gzip.decompress(page.read_bytes())) for page in
             sorted([*root.glob("scrapinghub/html/*.html.gz"), *root.glob("fundus/*.html.gz")])]
 
 
@@ -49,7 +72,7 @@ def generic_profile(name: str, base_url: str = "") -> dict:
 class LayoutSite:
     """One layout's pages on 127.0.0.1, ``count`` articles behind listings; a context manager."""
 
-    pages: list[bytes]
+    pages: list[Page]
     count: int
     served: list[int] = field(default_factory=list)  # article numbers answered 200, in order
     server: ThreadingHTTPServer = field(init=False)
@@ -93,9 +116,10 @@ class LayoutSite:
             n = int(match[1])
             self.served.append(n)
             page = self.pages[n % len(self.pages)]
-            page = _TITLE.sub(lambda m: m[0] + f"{n} ".encode(), page, count=1)
-            page = _PARAGRAPH_END.sub(f" ({n})</p>".encode(), page)
-            return 200, page
+            html, at = page.html, page.mark
+            if at is not None:
+                html = html[:at] + f" ({n})".encode() + html[at:]
+            return 200, _TITLE.sub(lambda m: m[0] + f"{n} ".encode(), html, count=1)
         return 404, b"not found"
 
     def listing(self, number: int) -> tuple[int, bytes]:
