@@ -21,6 +21,8 @@ CONCURRENT_REQUESTS = 16
 # about a megabyte while it crawls, whatever else it does.
 PORTALS_AT_ONCE = 200
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Scrapy's own, but a request counts against the concurrency as soon as it leaves the queue.
+DOWNLOADER = "crawler.downloader.Downloader"
 # A page yields one item; Scrapy starts CONCURRENT_ITEMS asyncio tasks for every response's output
 # whatever its size, and the default 100 cost the crawl's process more than parsing the page.
 CONCURRENT_ITEMS = 4
