@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import importlib.util
 import json
 import re
 import statistics
@@ -123,6 +124,8 @@ EXTRACTORS: dict[str, Callable[[Case], Output]] = {
     "trafilatura favor_precision": _trafilatura(True),
     "readability-lxml": readability,
 }
+# The modules an extractor needs beyond the project's own (pyproject's `bench` extra).
+NEEDS = {"readability-lxml": "readability"}
 
 
 # Scores. ----------------------------------------------------------------------------------------------
@@ -287,6 +290,11 @@ def main() -> int:
               file=sys.stderr)
         return 2
     names = args.only or list(EXTRACTORS)
+    if missing := [name for name in names if name in NEEDS and importlib.util.find_spec(NEEDS[name]) is None]:
+        # Scored as zeros, a missing extractor would look like a failing one in BENCHMARKS.md.
+        print(f"not installed: {', '.join(missing)} (pip install '.[bench]'), or leave it out with --only",
+              file=sys.stderr)
+        return 2
     tallies = run(cases, names)
     groups = ["scrapinghub", "fundus"]
     lines = [f"`python bench/real_pages.py --cases {args.cases.name}`: {len(cases)} real pages of other publishers "
