@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 import unicodedata
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -136,12 +137,24 @@ def _jsonld(page: parsel.Selector) -> list[dict]:
 
 
 def _meta(page: parsel.Selector, *names: str) -> str | None:
+    """The content of the page's first <meta> with the first of ``names`` that has one, as property,
+    name or itemprop."""
+    found = _METAS.get(page)
+    if found is None:  # read once per page: a query per name would walk the whole page each time
+        found = _METAS[page] = {}
+        for meta in page.root.iter("meta"):
+            if (content := meta.get("content")) is not None:
+                for attribute in ("property", "name", "itemprop"):
+                    if (name := meta.get(attribute)) is not None:
+                        found.setdefault(name, content)
     for name in names:
-        query = f'//meta[@property="{name}" or @name="{name}" or @itemprop="{name}"]/@content'
-        value = page.xpath(query).get()
+        value = found.get(name)
         if value and value.strip():
             return clean(value)
     return None
+
+
+_METAS: weakref.WeakKeyDictionary[parsel.Selector, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 # Where a <title> or og:title joins the headline to the site's name, a rubric or a date.
