@@ -9,6 +9,8 @@ markup nobody wrote a profile for.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
@@ -22,40 +24,74 @@ DOCUMENT_TYPES = ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "od
 _DOCUMENT = re.compile(r"\.(" + "|".join(DOCUMENT_TYPES) + r")$", re.IGNORECASE)
 # A caption sits at most this many text blocks after its photo.
 CAPTION_REACH = 3
+# The places a paragraph's opening is looked for on one page at most: a hostile page repeating it a
+# million times costs no more than a thousand.
+MAX_PLACES = 1000
 
 
-def _deepest_holding(root: etree._Element, snippet: str) -> etree._Element | None:
-    """The last element, in document order, whose text holds the snippet: the deepest in the last branch
-    that does. Every ancestor of such an element holds the snippet too, so the walk goes down one path,
-    into the last child that holds it."""
-    words = snippet.split()
-    probe = max(words, key=len, default="")  # a plain substring test first: most children fail it
-    # The snippet is clean text: its words with any run of spaces between them in the page's own text,
-    # so that no element's text (the whole page's, near the top) is cleaned to be searched.
-    pattern = SPACES.pattern.join(map(re.escape, words))
+class _Text:
+    """The page's text, as ``text_content()`` gives it for the root, and the text nodes it is made of
+    (from one XPath call): an element's own text is the stretch of its subtree's nodes, so that no
+    element's text needs to be built to be searched."""
 
-    def holds(element: etree._Element) -> bool:
-        text = element.text_content()
-        return probe in text and re.search(pattern, text) is not None
+    def __init__(self, root: etree._Element) -> None:
+        self.nodes = root.xpath(".//text()")
+        self.ends = list(itertools.accumulate(map(len, self.nodes)))
+        self.text = "".join(self.nodes)
 
-    if not holds(root):
-        return None
-    node = root
-    while holding := [child for child in node.iterchildren(etree.Element) if holds(child)]:
-        node = holding[-1]
+    def owner(self, offset: int) -> etree._Element:
+        """The element whose own text (not a child's) holds the character at ``offset``."""
+        node = self.nodes[bisect.bisect_right(self.ends, offset)]
+        parent = node.getparent()
+        return parent.getparent() if node.is_tail else parent  # a tail is printed in its element's parent
+
+
+def _common(first: etree._Element, second: etree._Element) -> etree._Element:
+    above = {first, *first.iterancestors()}
+    node = second
+    while node not in above:
+        node = node.getparent()
     return node
+
+
+def _deepest_holding(page: _Text, root: etree._Element, snippet: str) -> etree._Element | None:
+    """The last element, in document order, whose text holds the snippet: the deepest in the last branch
+    that does (going down from the root, into the last child that holds it)."""
+    words = snippet.split()
+    if not words:
+        return None
+    # The snippet is clean text: its words with any run of spaces between them in the page's own text.
+    # Every place it starts (overlapping ones too), and the deepest element holding it there.
+    pattern = re.compile(SPACES.pattern.join(map(re.escape, words)))
+    held = []
+    found = pattern.search(page.text)
+    while found and len(held) < MAX_PLACES:
+        held.append((found.start(), _common(page.owner(found.start()), page.owner(found.end() - 1))))
+        found = pattern.search(page.text, found.start() + 1)
+    node = root
+    while below := [(start, holder) for start, holder in held if holder is not node]:
+        # The last child holding the snippet holds its latest place among those below this node.
+        child = max(below, key=lambda pair: pair[0])[1]
+        while child.getparent() is not node:
+            child = child.getparent()
+        node = child
+        held = [(start, holder) for start, holder in below if holder is child or child in holder.iterancestors()]
+    return node if held else None
 
 
 def _container(root: etree._Element, article: Article) -> etree._Element | None:
     if not article.paragraphs:
         return None
-    first = _deepest_holding(root, article.paragraphs[0][:60])
-    last = _deepest_holding(root, article.paragraphs[-1][:60])
+    page = _Text(root)
+    first = _deepest_holding(page, root, article.paragraphs[0][:60])
+    last = _deepest_holding(page, root, article.paragraphs[-1][:60])
     if first is None or last is None:
         return None
-    ancestors = {id(a) for a in first.iterancestors()} | {id(first)}
+    # The elements themselves, not their id(): lxml makes a new Python object for an element each time
+    # it is reached, and an id outlives the object it was taken from only while that object lives.
+    ancestors = {*first.iterancestors(), first}
     node = last
-    while node is not None and id(node) not in ancestors:
+    while node is not None and node not in ancestors:
         node = node.getparent()
     return node
 

@@ -136,3 +136,49 @@ def test_a_profile_limits_its_media_and_the_command_line_wins(tmp_path: Path) ->
     (profiles / "mongcai.yaml").write_text(text + "\nmedia: {max_bytes: lots}\n", "utf-8")
     broken = cli("crawl", "mongcai", "--db", str(tmp_path / "c.db"), env=env, check=False)
     assert broken.returncode == 1 and "field 'media'" in broken.stderr.strip().splitlines()[-1]
+
+
+def _holding_by_definition(root, snippet: str):
+    """The element media.py looks for, found the slow way the docstring defines it: down from the root,
+    into the last child whose ``text_content()`` holds the snippet."""
+    import re
+
+    from lxml import etree
+
+    from archive.text import SPACES
+
+    pattern = SPACES.pattern.join(map(re.escape, snippet.split()))
+    if not re.search(pattern, root.text_content()):
+        return None
+    node = root
+    while holding := [c for c in node.iterchildren(etree.Element) if re.search(pattern, c.text_content())]:
+        node = holding[-1]
+    return node
+
+
+def test_the_block_of_an_article_is_the_deepest_holding_its_first_and_last_paragraph() -> None:
+    import dataclasses
+
+    from lxml import html
+
+    from archive import media
+    from archive.extract import extract
+    from archive.text import decode_html
+    from bench.extraction_quality import load_cases
+
+    tricky = ("<html><body><div><p>Mở đầu <!-- quảng cáo -->bài <b>viết</b>\u00a0ở đây.</p>"
+              "<div><p>Giữa bài</p><img src='/a.jpg'></div><p>Cuối <i>bài</i> viết.</p></div>"
+              "<aside><p>Cuối <i>bài</i></p></aside></body></html>")
+    pages = [(decode_html(case.html), None) for case in load_cases()]
+    assert pages
+    for text, paragraphs in [*pages, (tricky, ["Mở đầu bài viết ở đây.", "Cuối bài viết."])]:
+        root = html.fromstring(text)
+        article = extract(text, "https://mongcai.gov.vn/bai/1.html")
+        article = dataclasses.replace(article, paragraphs=paragraphs or article.paragraphs)
+        index = media._Text(root)
+        assert index.text == root.text_content()
+        first, last = (_holding_by_definition(root, p[:60]) for p in (article.paragraphs[0], article.paragraphs[-1]))
+        assert media._deepest_holding(index, root, article.paragraphs[0][:60]) is first is not None
+        assert media._deepest_holding(index, root, article.paragraphs[-1][:60]) is last is not None
+        common = next(a for a in [last, *last.iterancestors()] if a is first or first in a.iterdescendants())
+        assert media._container(root, article) is common
