@@ -30,12 +30,13 @@ MAX_PLACES = 1000
 
 
 class _Text:
-    """The page's text, as ``text_content()`` gives it for the root, and the text nodes it is made of
-    (from one XPath call): an element's own text is the stretch of its subtree's nodes, so that no
-    element's text needs to be built to be searched."""
+    """The text the page prints (``text_content()`` of the root, without what scripts and styles hold:
+    a page's JSON repeats the article further down) and the text nodes it is made of, from one XPath
+    call: an element's own text is the stretch of its subtree's nodes, so that no element's text needs
+    to be built to be searched."""
 
     def __init__(self, root: etree._Element) -> None:
-        self.nodes = root.xpath(".//text()")
+        self.nodes = root.xpath(".//text()[not(parent::script or parent::style or parent::template)]")
         self.ends = list(itertools.accumulate(map(len, self.nodes)))
         self.text = "".join(self.nodes)
 

@@ -168,11 +168,14 @@ def test_the_block_of_an_article_is_the_deepest_holding_its_first_and_last_parag
 
     tricky = ("<html><body><div><p>Mở đầu <!-- quảng cáo -->bài <b>viết</b>\u00a0ở đây.</p>"
               "<div><p>Giữa bài</p><img src='/a.jpg'></div><p>Cuối <i>bài</i> viết.</p></div>"
-              "<aside><p>Cuối <i>bài</i></p></aside></body></html>")
+              "<aside><p>Cuối <i>bài</i></p></aside>"
+              "<script>{\"articleBody\": \"Mở đầu bài viết ở đây. Cuối bài viết.\"}</script></body></html>")
     pages = [(decode_html(case.html), None) for case in load_cases()]
     assert pages
     for text, paragraphs in [*pages, (tricky, ["Mở đầu bài viết ở đây.", "Cuối bài viết."])]:
         root = html.fromstring(text)
+        for unprinted in root.iter("script", "style", "template"):
+            unprinted.text = None
         article = extract(text, "https://mongcai.gov.vn/bai/1.html")
         article = dataclasses.replace(article, paragraphs=paragraphs or article.paragraphs)
         index = media._Text(root)
@@ -182,3 +185,7 @@ def test_the_block_of_an_article_is_the_deepest_holding_its_first_and_last_parag
         assert media._deepest_holding(index, root, article.paragraphs[-1][:60]) is last is not None
         common = next(a for a in [last, *last.iterancestors()] if a is first or first in a.iterdescendants())
         assert media._container(root, article) is common
+    # The JSON a script repeats the article in is not where the article is printed.
+    root = html.fromstring(tricky)
+    block = media._container(root, article)
+    assert block is not None and block.tag == "div" and block.getparent().tag == "body"
