@@ -47,8 +47,11 @@ _BYLINE_NODES = (
 )
 _DATE_NODES = "time, [class*=date], [class*=time], [class*=ngay]"
 # Text nodes outside links and lists: where a page prints its own date line.
-_FREE_TEXT = "//body//text()[normalize-space()][not(ancestor::a or ancestor::li or ancestor::script " \
-    "or ancestor::style or ancestor::option or ancestor::title)]"
+_FREE_TEXT = etree.XPath("//body//text()[normalize-space()][not(ancestor::a or ancestor::li or ancestor::script "
+                         "or ancestor::style or ancestor::option or ancestor::title)]")
+# The expressions run on every page are compiled once (``element.xpath()`` compiles them on each call).
+_STRING = etree.XPath("string()")
+_WITH_BREAKS = etree.XPath("//*[br]")
 
 
 @dataclass
@@ -249,7 +252,7 @@ def _prominent_line(page: parsel.Selector, names: set[str]) -> str | None:
     long paragraph that are not a link, a sentence, a date or the site's name, the last prominent one
     (the nearest to the body), or the last one where none stands out."""
     prominent = plain = None
-    for node in page.root.xpath(_FREE_TEXT):
+    for node in _FREE_TEXT(page.root):
         text = clean(node)
         words = len(text.split())
         holder = node.getparent()
@@ -292,7 +295,7 @@ def _published(page: parsel.Selector, rules: Rules, hints: Hints, jsonld: list[d
     for text in _texts(page.css(_DATE_NODES)):
         if len(text) < 80 and (moment := date_in(text)):
             return moment, "page"
-    for text in page.xpath(_FREE_TEXT).getall():
+    for text in _FREE_TEXT(page.root):
         # A free-standing date line must give the time too: related-news lists print bare dates.
         if len(text) < 100 and re.search(r"\d[:h]\d\d", text) and (moment := date_in(text)):
             return moment, "page"
@@ -335,7 +338,7 @@ def _trafilatura_lines(document: str | etree._Element, images: bool, prose: int 
                 cell.tag = "seen"
         elif element.tag == "graphic":
             items.append(("photo", clean(element.get("alt") or "")))
-        elif element.tag in _BLOCKS and not any(d.tag in _BLOCKS for d in element.iterdescendants()):
+        elif element.tag in _BLOCKS and next(element.iterdescendants(*_BLOCKS), None) is None:
             for lb in element.iter("lb"):  # a <br> inside a block separates two lines of text
                 lb.tail = "\n" + (lb.tail or "")
             lines = "".join(element.itertext()).split("\n")
@@ -494,11 +497,11 @@ def _with_sibling_blocks(root: etree._Element, paragraphs: list[str]) -> list[st
     back when it sits in the same place of the same template as kept ones (same tags and classes two
     levels up, under the same ancestor above), in a chunk none of whose paragraphs was kept."""
     blocks: dict[etree._Element, None] = {}  # in document order, each once
-    for text in root.xpath(_PROSE):
+    for text in _PROSE(root):
         if (block := _block_of(text)) is not None:
             blocks.setdefault(block)
     kept = {_key(p): n for n, p in enumerate(paragraphs) if len(p) >= 80}
-    texts = [clean(b.xpath("string()")) for b in blocks]
+    texts = [clean(_STRING(b)) for b in blocks]
     used = [_key(t) in kept for t in texts]
     signatures = [_template(b) for b in blocks]
     kept_chunks = {b.getparent() for b, u in zip(blocks, used, strict=True) if u}
@@ -541,7 +544,7 @@ _BLOCK_TAGS = {
 
 def _paragraphs_from_breaks(root: etree._Element) -> None:
     """Wrap runs of text separated by <br> into <p>: old portals write paragraphs as `text<br><br>`."""
-    for parent in root.xpath("//*[br]"):
+    for parent in _WITH_BREAKS(root):
         if parent.tag in ("p", "pre", "script", "style", "title"):
             continue
         children = list(parent)
@@ -577,8 +580,8 @@ def _in_table(element: etree._Element) -> bool:
 
 
 # The page's prose: long runs of text outside links, scripts and styles.
-_PROSE = "//body//text()[string-length(normalize-space()) >= 80][not(ancestor::a or ancestor::script " \
-    "or ancestor::style or ancestor::noscript)]"
+_PROSE = etree.XPath("//body//text()[string-length(normalize-space()) >= 80][not(ancestor::a or ancestor::script "
+                     "or ancestor::style or ancestor::noscript)]")
 
 
 def _densest(root: etree._Element) -> tuple[etree._Element | None, int]:
@@ -586,7 +589,7 @@ def _densest(root: etree._Element) -> tuple[etree._Element | None, int]:
     fully for the element around its paragraph, half for the one above), and the prose's length."""
     scores: dict[etree._Element, float] = {}
     prose = 0
-    for text in root.xpath(_PROSE):
+    for text in _PROSE(root):
         prose += len(text)
         block = _block_of(text)
         parent = block.getparent() if block is not None else None
@@ -599,8 +602,9 @@ def _densest(root: etree._Element) -> tuple[etree._Element | None, int]:
 
 
 # Text a page prints in its body, outside links, scripts and forms: where its standfirst is.
-_BODY_TEXT = "//body//text()[string-length(normalize-space()) >= 40][not(ancestor::a or ancestor::script " \
-    "or ancestor::style or ancestor::noscript or ancestor::option or ancestor::textarea)]"
+_BODY_TEXT = etree.XPath("//body//text()[string-length(normalize-space()) >= 40][not(ancestor::a or "
+                         "ancestor::script or ancestor::style or ancestor::noscript or ancestor::option or "
+                         "ancestor::textarea)]")
 # Words a standfirst has at least: a shorter description is a slogan or the site's name.
 _STANDFIRST_WORDS = 8
 
@@ -619,14 +623,14 @@ def _standfirst(page: parsel.Selector, jsonld: list[dict], kept: list[str], titl
         if len((description or "").split()) < _STANDFIRST_WORDS or folded in body or description in looked:
             continue
         looked.add(description)
-        for text in page.root.xpath(_BODY_TEXT):
+        for text in _BODY_TEXT(page.root):
             start = letters(text)
             if opening and start.startswith(opening):
                 break  # the body has begun
             if not start.startswith(folded[:40]):
                 continue
             block = _block_of(text)
-            lead = clean(block.xpath("string()")) if block is not None else ""
+            lead = clean(_STRING(block)) if block is not None else ""
             if folded in letters(lead) and len(lead) <= 3 * len(description) and lead != title:
                 return lead
     return None
