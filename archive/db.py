@@ -516,8 +516,8 @@ class Archive:
     def link_media(self, url: str, media: list[dict]) -> None:
         """The article's photos and documents, replacing what was linked before."""
         self.db.execute("delete from article_media where url = ?", [url])
-        if media:
-            self.table("article_media").insert_all([{**m, "url": url} for m in media], pk=("url", "position"))
+        for link in media:
+            self._insert("article_media", {**link, "url": url})
 
     # Recoveries -----------------------------------------------------------------------------
     def record_capture(self, source: str, url: str, timestamp: str, portal: str, outcome: str,
