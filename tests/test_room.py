@@ -279,6 +279,20 @@ def test_the_search_page_has_no_sql_and_pages_on(room: Room) -> None:
     assert long.status_code == 400 and "too long" in long.text
 
 
+
+@pytest.mark.parametrize("failing", ["RANKED", "FACETS"])
+def test_a_search_query_that_fails_is_a_503_page_whichever_of_the_two_it_is(
+        room: Room, failing: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.room import pages
+
+    # The ranking and the facets run at once: either one failing (SQLite refusing it, here a table that
+    # is not there) is the page's error, and the other's answer is not shown half-done.
+    monkeypatch.setattr(pages, failing, "select * from no_such_table")
+    response = room.get("/search?q=" + urllib.parse.quote("ủy"), {"Accept-Language": "vi"})
+    assert response.status_code == 503
+    assert unescape(label("search_failed")) in unescape(response.text) and not page_ids(response.text)
+
+
 # Charts
 
 
