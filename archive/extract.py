@@ -46,10 +46,10 @@ _BYLINE_NODES = (
     "[align=right], [style*='text-align: right'], [style*='text-align:right']"
 )
 _DATE_NODES = "time, [class*=date], [class*=time], [class*=ngay]"
+# The expressions run on every page are compiled once (``element.xpath()`` compiles them on each call).
 # Text nodes outside links and lists: where a page prints its own date line.
 _FREE_TEXT = etree.XPath("//body//text()[normalize-space()][not(ancestor::a or ancestor::li or ancestor::script "
                          "or ancestor::style or ancestor::option or ancestor::title)]")
-# The expressions run on every page are compiled once (``element.xpath()`` compiles them on each call).
 _STRING = etree.XPath("string()")
 _WITH_BREAKS = etree.XPath("//*[br]")
 

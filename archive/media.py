@@ -48,6 +48,8 @@ class _Text:
 
 
 def _common(first: etree._Element, second: etree._Element) -> etree._Element:
+    """The deepest element holding both. (The elements themselves are compared, not their id(): lxml
+    makes a new Python object each time it reaches an element, and an id is only kept while it lives.)"""
     above = {first, *first.iterancestors()}
     node = second
     while node not in above:
@@ -69,15 +71,15 @@ def _deepest_holding(page: _Text, root: etree._Element, snippet: str) -> etree._
     while found and len(held) < MAX_PLACES:
         held.append((found.start(), _common(page.owner(found.start()), page.owner(found.end() - 1))))
         found = pattern.search(page.text, found.start() + 1)
+    if not held:
+        return None
+    # Going down, the last child holding the snippet is the one holding its latest place below: the walk
+    # goes straight to that place's holder, then on among the places held deeper still.
     node = root
-    while below := [(start, holder) for start, holder in held if holder is not node]:
-        # The last child holding the snippet holds its latest place among those below this node.
-        child = max(below, key=lambda pair: pair[0])[1]
-        while child.getparent() is not node:
-            child = child.getparent()
-        node = child
-        held = [(start, holder) for start, holder in below if holder is child or child in holder.iterancestors()]
-    return node if held else None
+    while below := [(start, holder) for start, holder in held if node in holder.iterancestors()]:
+        node = max(below, key=lambda place: place[0])[1]
+        held = below
+    return node
 
 
 def _container(root: etree._Element, article: Article) -> etree._Element | None:
@@ -88,13 +90,7 @@ def _container(root: etree._Element, article: Article) -> etree._Element | None:
     last = _deepest_holding(page, root, article.paragraphs[-1][:60])
     if first is None or last is None:
         return None
-    # The elements themselves, not their id(): lxml makes a new Python object for an element each time
-    # it is reached, and an id outlives the object it was taken from only while that object lives.
-    ancestors = {*first.iterancestors(), first}
-    node = last
-    while node is not None and node not in ancestors:
-        node = node.getparent()
-    return node
+    return _common(first, last)
 
 
 def _following(element: etree._Element) -> Iterator[etree._Element]:
