@@ -119,10 +119,12 @@ def _caption(image: etree._Element, captions: list[str]) -> str | None:
     return None
 
 
-def find_media(page_html: str, article: Article) -> list[MediaRef]:
-    """The article's photos (in order, with captions and alt text) and documents on its portal's host."""
+def find_media(page: str | etree._Element, article: Article) -> list[MediaRef]:
+    """The article's photos (in order, with captions and alt text) and documents on its portal's host.
+
+    ``page`` is the page's HTML, or its tree as parsed by lxml.html (extraction's, handed on)."""
     try:
-        root = html.fromstring(page_html)
+        root = html.fromstring(page) if isinstance(page, str) else page
     except (etree.ParserError, ValueError):
         return []
     container = _container(root, article)

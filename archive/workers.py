@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from archive.db import pack
-from archive.extract import extract
+from archive.extract import extract_parsed
 from archive.media import find_media
 from archive.model import Article, Hints, MediaRef, Rules
-from archive.text import decode_html
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -40,8 +39,8 @@ class Extracted:
 def extract_page(page: bytes, url: str, portal: str | None, rules: Rules | None, hints: Hints,
                  content_type: str | None) -> Extracted:
     """:func:`archive.extract.extract`, plus the CPU work of storing its result."""
-    article = extract(page, url, portal=portal, rules=rules, hints=hints, content_type=content_type)
-    media = find_media(decode_html(page, content_type), article) if article.paragraphs else []
+    article, tree = extract_parsed(page, url, portal=portal, rules=rules, hints=hints, content_type=content_type)
+    media = find_media(tree, article) if article.paragraphs else []
     return Extracted(article, pack(page), hashlib.sha256(page).hexdigest(), media)
 
 

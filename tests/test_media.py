@@ -189,3 +189,22 @@ def test_the_block_of_an_article_is_the_deepest_holding_its_first_and_last_parag
     root = html.fromstring(tricky)
     block = media._container(root, article)
     assert block is not None and block.tag == "div" and block.getparent().tag == "body"
+
+
+def test_the_tree_extraction_hands_on_finds_what_the_page_does() -> None:
+    """Extraction changes its own tree (captions taken out, junk dropped): the workers hand media the
+    page as parsed, so that its photos keep their captions."""
+    from archive.extract import extract
+    from archive.media import find_media
+    from archive.model import Hints
+    from archive.text import decode_html
+    from archive.workers import extract_page
+    from bench.extraction_quality import load_cases
+
+    found = 0
+    for case in load_cases():
+        url = "https://mongcai.gov.vn/bai/1.html"
+        expected = find_media(decode_html(case.html), extract(case.html, url))
+        assert extract_page(case.html, url, None, None, Hints(), None).media == expected
+        found += sum(1 for ref in expected if ref.caption)
+    assert found  # photos with captions were compared, not empty lists
