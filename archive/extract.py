@@ -454,13 +454,13 @@ def _body(page: parsel.Selector, rules: Rules) -> tuple[list[str], list[str], li
     etree.strip_tags(page.root, etree.Comment, etree.ProcessingInstruction)  # never text, as trafilatura reads it
     _paragraphs_from_breaks(page.root)
     scopes = select(page, rules.body) if rules.body else parsel.SelectorList()
-    prose = 0
+    prose, holders = 0, set()
     if scopes:
         scope, captions_at, byline_at, extractor = scopes[0], rules.captions, rules.author, "profile"
     else:
         for selector in rules.drop:
             select(page, selector).drop()
-        container, prose = _densest(page.root)
+        container, prose, holders = _densest(page.root)
         scope = parsel.Selector(root=container) if container is not None else page
         captions_at, byline_at = _CAPTION_NODES, _BYLINE_NODES
         extractor = "generic-fallback" if rules.body else "generic"
@@ -476,6 +476,7 @@ def _body(page: parsel.Selector, rules: Rules) -> tuple[list[str], list[str], li
     # Where nothing marks the captions up, a short line right after a photo is its caption.
     images = extractor != "profile" and not captions
     if scope is page:  # handed over parsed: trafilatura would parse the page a second time
+        _drop_chrome(page.root, holders)
         items = _trafilatura_lines(page.root, images, prose)
     else:
         items = _trafilatura_lines(_wrap(scope.get()), images)
@@ -585,13 +586,19 @@ _PROSE = etree.XPath("//body//text()[string-length(normalize-space()) >= 80][not
                      "or ancestor::style or ancestor::noscript)]")
 
 
-def _densest(root: etree._Element) -> tuple[etree._Element | None, int]:
+def _densest(root: etree._Element) -> tuple[etree._Element | None, int, set[etree._Element]]:
     """The element holding most of the page's prose (scored as readability does: each long text counts
-    fully for the element around its paragraph, half for the one above), and the prose's length."""
+    fully for the element around its paragraph, half for the one above), the prose's length, and every
+    element some of it is printed in."""
     scores: dict[etree._Element, float] = {}
     prose = 0
+    holders: set[etree._Element] = set()
     for text in _PROSE(root):
         prose += len(text)
+        holder = text.getparent()
+        while holder is not None and holder not in holders:
+            holders.add(holder)
+            holder = holder.getparent()
         block = _block_of(text)
         parent = block.getparent() if block is not None else None
         if parent is None:
@@ -599,7 +606,36 @@ def _densest(root: etree._Element) -> tuple[etree._Element | None, int]:
         scores[parent] = scores.get(parent, 0) + len(text)
         if (grandparent := parent.getparent()) is not None:
             scores[grandparent] = scores.get(grandparent, 0) + len(text) / 2
-    return (max(scores, key=scores.__getitem__) if scores else None), prose
+    return (max(scores, key=scores.__getitem__) if scores else None), prose, holders
+
+
+# What trafilatura deletes, subtree and all, before it looks for the article (its MANUALLY_CLEANED,
+# less what it keeps or reads first: forms, figures, math, <time>): menus, sidebars, footers, widgets.
+# On real pages they are half the elements, and each of trafilatura's passes over the page reads them.
+_CHROME = (
+    "aside", "nav", "footer", "menu", "iframe", "embed", "object", "noscript", "style", "svg", "canvas",
+    "video", "audio", "map", "area", "button", "input", "select", "option", "optgroup", "textarea", "label",
+    "fieldset", "legend", "dialog", "link", "marquee", "menuitem", "output", "param", "progress", "track",
+)
+
+
+def _drop_chrome(root: etree._Element, holders: set[etree._Element]) -> None:
+    """Delete, as trafilatura would (their tail text kept), the page's chrome and its scripts (but the
+    JSON-LD trafilatura reads), except where the page's prose is printed: trafilatura's recall mode
+    gives back what it deleted when that was the whole article, which a copy deleted beforehand could
+    not."""
+    for element in [*root.iter(_CHROME), *root.iter("script")]:
+        if element in holders or (element.tag == "script" and element.get("type") == "application/ld+json"):
+            continue
+        if (parent := element.getparent()) is None:
+            continue
+        if element.tail:
+            previous = element.getprevious()
+            if previous is None:
+                parent.text = (parent.text or "") + element.tail
+            else:
+                previous.tail = (previous.tail or "") + element.tail
+        parent.remove(element)
 
 
 # Text a page prints in its body, outside links, scripts and forms: where its standfirst is.

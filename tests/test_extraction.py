@@ -217,6 +217,37 @@ def test_a_page_precision_mode_reads_whole_costs_one_pass(monkeypatch: pytest.Mo
     assert modes == ["precision"]
 
 
+def test_chrome_is_deleted_before_trafilatura_reads_the_page_but_never_the_article(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Menus, footers and scripts are gone from the tree trafilatura is handed (it would delete them
+    itself, after reading them in every pass); an article printed inside an <aside> is not, so that
+    trafilatura's recall mode still finds it."""
+    import archive.extract
+
+    menu = "<nav>" + "".join(f"<a href='/m/{n}'>Mục {n}</a>" for n in range(30)) + "</nav>"
+    footer = "<footer><p>Cơ quan chủ quản: Ủy ban nhân dân thành phố</p><script>var x = 1;</script></footer>"
+    paragraphs = [f"Đoạn {n}: hội đồng nhân dân thành phố họp phiên thường kỳ, thông qua các nghị quyết về "
+                  "kinh tế, xã hội và quốc phòng, an ninh trong năm." for n in range(5)]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    handed: list[list[str]] = []
+    real = archive.extract._xml
+
+    def seen(document: object, images: bool, **focus: bool) -> str | None:
+        if not isinstance(document, str):
+            handed.append([e.tag for e in document.iter() if isinstance(e.tag, str)])
+        return real(document, images, **focus)
+
+    monkeypatch.setattr(archive.extract, "_xml", seen)
+    head = "<head><script type='application/ld+json'>{}</script></head>"
+    page = f"<html>{head}<body>{menu}<main>{body}</main>{footer}</body></html>"
+    assert extract(page, "https://example.vn/a").paragraphs == paragraphs
+    assert handed and not {"nav", "footer", "a"} & set(handed[0])
+    assert "script" in handed[0]  # the JSON-LD, which trafilatura reads
+    aside = f"<html><body>{menu}<aside>{body}</aside>{footer}</body></html>"
+    assert extract(aside, "https://example.vn/a").paragraphs == paragraphs
+    assert "aside" in handed[-1]
+
+
 def _chunk(n: int) -> str:
     paragraphs = "".join(f"<p>Phần {n}, đoạn {k}: ủy ban nhân dân thành phố triển khai kế hoạch chỉnh trang đô thị, "
                          "lấy ý kiến người dân các khu phố trước khi thi công.</p>" for k in range(3))
