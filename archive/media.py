@@ -57,20 +57,34 @@ def _common(first: etree._Element, second: etree._Element) -> etree._Element:
     return node
 
 
+def _places(text: str, words: list[str]) -> Iterator[tuple[int, int]]:
+    """Where the words stand in ``text`` one after another, any run of spaces between two of them
+    (the snippet is clean text; the page's own may break a line or repeat a space there): each
+    place's start and end, overlapping places too. (A regex of the words would do, but compiling one
+    per paragraph costs more than searching with it.)"""
+    first, rest = words[0], words[1:]
+    start = text.find(first)
+    while start >= 0:
+        end = start + len(first)
+        for word in rest:
+            gap = SPACES.match(text, end)
+            if gap is None or not text.startswith(word, gap.end()):
+                break
+            end = gap.end() + len(word)
+        else:
+            yield start, end
+        start = text.find(first, start + 1)
+
+
 def _deepest_holding(page: _Text, root: etree._Element, snippet: str) -> etree._Element | None:
     """The last element, in document order, whose text holds the snippet: the deepest in the last branch
     that does (going down from the root, into the last child that holds it)."""
     words = snippet.split()
     if not words:
         return None
-    # The snippet is clean text: its words with any run of spaces between them in the page's own text.
     # Every place it starts (overlapping ones too), and the deepest element holding it there.
-    pattern = re.compile(SPACES.pattern.join(map(re.escape, words)))
-    held = []
-    found = pattern.search(page.text)
-    while found and len(held) < MAX_PLACES:
-        held.append((found.start(), _common(page.owner(found.start()), page.owner(found.end() - 1))))
-        found = pattern.search(page.text, found.start() + 1)
+    held = [(start, _common(page.owner(start), page.owner(end - 1)))
+            for start, end in itertools.islice(_places(page.text, words), MAX_PLACES)]
     if not held:
         return None
     # Going down, the last child holding the snippet is the one holding its latest place below: the walk

@@ -208,3 +208,22 @@ def test_the_tree_extraction_hands_on_finds_what_the_page_does() -> None:
         assert extract_page(case.html, url, None, None, Hints(), None).media == expected
         found += sum(1 for ref in expected if ref.caption)
     assert found  # photos with captions were compared, not empty lists
+
+
+def test_a_paragraph_s_places_are_where_a_regex_of_its_words_finds_it() -> None:
+    import re
+
+    from archive.media import _places
+    from archive.text import SPACES
+
+    text = ("Tin: Đảng ủy xã họp.\u00a0Đảng  ủy\nxã họp. Đảng ủy xã họp.Đảng ủy xã\u3000họp, "
+            "Đảng ủyxã họp. Đảng ủy xã họ Đảng Đảng ủy xã họp")
+    for snippet in ["Đảng ủy xã họp", "Đảng", "xã họp. Đảng", "họp", "không có"]:
+        words = snippet.split()
+        pattern = re.compile(SPACES.pattern.join(map(re.escape, words)))
+        expected, found = [], pattern.search(text)
+        while found:
+            expected.append(found.span())
+            found = pattern.search(text, found.start() + 1)
+        assert list(_places(text, words)) == expected
+    assert len(list(_places(text, ["Đảng", "ủy", "xã", "họp"]))) == 5
