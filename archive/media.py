@@ -29,6 +29,9 @@ CAPTION_REACH = 3
 MAX_PLACES = 1000
 
 
+_PRINTED = etree.XPath(".//text()[not(parent::script or parent::style or parent::template)]")
+
+
 class _Text:
     """The text the page prints (``text_content()`` of the root, without what scripts and styles hold:
     a page's JSON repeats the article further down) and the text nodes it is made of, from one XPath
@@ -36,7 +39,7 @@ class _Text:
     to be built to be searched."""
 
     def __init__(self, root: etree._Element) -> None:
-        self.nodes = root.xpath(".//text()[not(parent::script or parent::style or parent::template)]")
+        self.nodes = _PRINTED(root)
         self.ends = list(itertools.accumulate(map(len, self.nodes)))
         self.text = "".join(self.nodes)
 
@@ -141,6 +144,8 @@ def find_media(page: str | etree._Element, article: Article) -> list[MediaRef]:
         root = html.fromstring(page) if isinstance(page, str) else page
     except (etree.ParserError, ValueError):
         return []
+    # Their text is never printed (and a page's JSON repeats the article); the tree is this call's own.
+    etree.strip_elements(root, "script", "style", with_tail=False)
     container = _container(root, article)
     if container is None:
         return []
