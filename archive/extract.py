@@ -502,9 +502,12 @@ def _with_sibling_blocks(root: etree._Element, paragraphs: list[str]) -> list[st
     for text in _PROSE(root):
         if (block := _block_of(text)) is not None:
             blocks.setdefault(block)
-    kept = {_key(p): n for n, p in enumerate(paragraphs) if len(p) >= 80}
+    keys = {p: _key(p) for p in paragraphs if len(p) >= 80}
+    kept = {keys[p]: n for n, p in enumerate(paragraphs) if p in keys}
     texts = [clean(_STRING(b)) for b in blocks]
-    used = [_key(t) in kept for t in texts]
+    # most blocks print a kept paragraph as trafilatura gave it: their key is known
+    text_keys = [keys[t] if t in keys else _key(t) for t in texts]
+    used = [k in kept for k in text_keys]
     signatures = [_template(b) for b in blocks]
     kept_chunks = {b.getparent() for b, u in zip(blocks, used, strict=True) if u}
     kept_templates = {sig for sig, u in zip(signatures, used, strict=True) if u and sig}
@@ -517,7 +520,7 @@ def _with_sibling_blocks(root: etree._Element, paragraphs: list[str]) -> list[st
     last = -1
     for n, text in enumerate(texts):
         if used[n]:
-            last = kept[_key(text)]
+            last = kept[text_keys[n]]
         elif n in missing:
             after.setdefault(last, []).append(text)
     merged = after.get(-1, [])
