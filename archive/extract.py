@@ -28,6 +28,7 @@ import yaml
 from lxml import etree
 from trafilatura.core import Document, bare_extraction, determine_returnstring
 from trafilatura.settings import Extractor
+from trafilatura.xml import delete_element
 
 from archive.dates import infer_lead_date, isoformat, parse_date, parse_iso, plausible
 from archive.model import VN, Article, Hints, Rules
@@ -627,18 +628,9 @@ def _drop_chrome(root: etree._Element, holders: set[etree._Element]) -> None:
     JSON-LD trafilatura reads), except where the page's prose is printed: trafilatura's recall mode
     gives back what it deleted when that was the whole article, which a copy deleted beforehand could
     not."""
-    for element in [*root.iter(_CHROME), *root.iter("script")]:
-        if element in holders or (element.tag == "script" and element.get("type") == "application/ld+json"):
-            continue
-        if (parent := element.getparent()) is None:
-            continue
-        if element.tail:
-            previous = element.getprevious()
-            if previous is None:
-                parent.text = (parent.text or "") + element.tail
-            else:
-                previous.tail = (previous.tail or "") + element.tail
-        parent.remove(element)
+    for element in list(root.iter(*_CHROME, "script")):
+        if element not in holders and not (element.tag == "script" and element.get("type") == "application/ld+json"):
+            delete_element(element)
 
 
 # Text a page prints in its body, outside links, scripts and forms: where its standfirst is.

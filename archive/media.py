@@ -29,12 +29,12 @@ CAPTION_REACH = 3
 MAX_PLACES = 1000
 
 
-_PRINTED = etree.XPath(".//text()[not(parent::script or parent::style or parent::template)]")
+_PRINTED = etree.XPath(".//text()[not(parent::template)]")  # scripts and styles are gone (_container)
 
 
 class _Text:
-    """The text the page prints (``text_content()`` of the root, without what scripts and styles hold:
-    a page's JSON repeats the article further down) and the text nodes it is made of, from one XPath
+    """The text the page prints (``text_content()`` of a root whose scripts and styles are gone, as
+    :func:`_container` leaves it) and the text nodes it is made of, from one XPath
     call: an element's own text is the stretch of its subtree's nodes, so that no element's text needs
     to be built to be searched."""
 
@@ -102,6 +102,9 @@ def _deepest_holding(page: _Text, root: etree._Element, snippet: str) -> etree._
 def _container(root: etree._Element, article: Article) -> etree._Element | None:
     if not article.paragraphs:
         return None
+    # Their text is never printed (and a page's JSON repeats the article): out of the tree, which is
+    # media's own, before its text is indexed and captions are looked for.
+    etree.strip_elements(root, "script", "style", with_tail=False)
     page = _Text(root)
     first = _deepest_holding(page, root, article.paragraphs[0][:60])
     last = _deepest_holding(page, root, article.paragraphs[-1][:60])
@@ -144,8 +147,6 @@ def find_media(page: str | etree._Element, article: Article) -> list[MediaRef]:
         root = html.fromstring(page) if isinstance(page, str) else page
     except (etree.ParserError, ValueError):
         return []
-    # Their text is never printed (and a page's JSON repeats the article); the tree is this call's own.
-    etree.strip_elements(root, "script", "style", with_tail=False)
     container = _container(root, article)
     if container is None:
         return []
