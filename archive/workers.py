@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import pickle
 import select
 import threading
 from collections import deque
@@ -48,17 +49,31 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+Call = tuple[Callable[..., object], tuple[object, ...], Future]
+
+
 class WorkerPool:
     """A process pool shared by everything in this process that extracts (several spiders of one crawl
     share one), started on first use and stopped when the last user leaves.
 
+    Calls go to the workers in batches, the way Nagle's algorithm sends a socket's bytes: at once while
+    fewer than two batches per worker are out (one being worked on, one waiting in its queue), else
+    gathered until a batch comes back (or ``batch`` calls wait). An idle worker is never kept waiting,
+    and a busy pool gets a batch of pages for one trip through the executor's queues and threads,
+    whose cost per trip, paid by the crawl's process, is as much as a small page's fetch.
+
     ``workers=0`` extracts in the calling process (for debugging, and for a single core).
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, batch: int = 8) -> None:
         self.workers = workers
+        self.batch = batch
         self._executor: ProcessPoolExecutor | None = None
         self._users = 0
+        self._lock = threading.Lock()  # the calls gathered and the batches out; done callbacks run elsewhere
+        self._gathered: list[Call] = []
+        self._out = 0
+        self.trips = 0  # batches sent to the workers
 
     def join(self) -> None:
         self._users += 1
@@ -75,16 +90,66 @@ class WorkerPool:
         if self._users <= 0 and self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+            with self._lock:
+                left, self._gathered, self._out = self._gathered, [], 0
+            for _, _, future in left:
+                future.cancel()
 
     def submit(self, fn: Callable[..., R], *args: object) -> Future[R]:
+        future: Future[R] = Future()
         if self._executor is None:
-            future: Future[R] = Future()
             try:
                 future.set_result(fn(*args))
             except Exception as err:  # handed to whoever waits on the future
                 future.set_exception(err)
             return future
-        return self._executor.submit(fn, *args)
+        with self._lock:
+            self._gathered.append((fn, args, future))
+            if self._out >= 2 * self.workers and len(self._gathered) < self.batch:
+                return future
+            calls, self._gathered = self._gathered, []
+            self._out += 1
+        self._send(calls)
+        return future
+
+    def _send(self, calls: list[Call]) -> None:
+        calls = [call for call in calls if call[2].set_running_or_notify_cancel()]  # not cancelled meanwhile
+        if not calls or self._executor is None:
+            for _, _, future in calls:
+                future.set_exception(RuntimeError("the extraction workers were stopped"))
+            self._returned()
+            return
+        try:
+            batch = self._executor.submit(_run_batch, [(fn, args) for fn, args, _ in calls])
+            self.trips += 1
+        except Exception as err:  # a pool broken or shut down: every call of the batch fails with it
+            for _, _, future in calls:
+                future.set_exception(err)
+            self._returned()
+            return
+        batch.add_done_callback(lambda done: self._settle(done, calls))
+
+    def _settle(self, done: Future, calls: list[Call]) -> None:
+        """A batch is back (in the executor's thread): settle its calls, then send what gathered meanwhile."""
+        try:
+            outcomes = done.result()
+        except BaseException as err:  # the batch as a whole (a worker killed, the pool shut down)
+            outcomes = [(False, err)] * len(calls)
+        for (_, _, future), (ok, value) in zip(calls, outcomes, strict=True):  # running: none was cancelled
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        self._returned()
+
+    def _returned(self) -> None:
+        with self._lock:
+            self._out -= 1
+            calls, self._gathered = self._gathered, []
+            if calls:
+                self._out += 1
+        if calls:
+            self._send(calls)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], window: int = 0) -> Iterator[R]:
         """``fn`` over ``items`` in the workers, results in order, at most ``window`` in flight (memory
@@ -97,6 +162,21 @@ class WorkerPool:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def _run_batch(calls: list[tuple[Callable[..., object], tuple[object, ...]]]) -> list[tuple[bool, object]]:
+    """In a worker: each call's result, or its exception (one that cannot be pickled back as its message)."""
+    outcomes: list[tuple[bool, object]] = []
+    for fn, args in calls:
+        try:
+            outcomes.append((True, fn(*args)))
+        except Exception as err:
+            try:
+                pickle.dumps(err)
+            except Exception:
+                err = RuntimeError(f"{type(err).__name__}: {err}")
+            outcomes.append((False, err))
+    return outcomes
 
 
 def _exit_with(pid: int) -> None:

@@ -81,6 +81,55 @@ def test_a_failed_extraction_in_a_worker_reaches_the_caller() -> None:
         pool.leave()
 
 
+class _UnpicklableError(Exception):
+    def __reduce__(self):
+        raise TypeError("not picklable")
+
+
+def _fails_oddly(n: int) -> int:
+    time.sleep(0.01)
+    if n % 3 == 1:
+        raise ZeroDivisionError(n)
+    if n % 3 == 2:
+        raise _UnpicklableError(n)
+    return n * n
+
+
+def test_a_busy_pool_sends_calls_in_batches_and_each_call_gets_its_own_outcome() -> None:
+    pool = WorkerPool(1, batch=4)
+    pool.join()
+    try:
+        calls = list(range(30))
+        futures = [pool.submit(_fails_oddly, n) for n in calls]
+        for n, future in zip(calls, futures, strict=True):
+            if n % 3 == 0:
+                assert future.result() == n * n
+            elif n % 3 == 1:
+                with pytest.raises(ZeroDivisionError):
+                    future.result()
+            else:  # what cannot come back from the worker comes back as its message
+                with pytest.raises(RuntimeError, match="_UnpicklableError"):
+                    future.result()
+        # two batches out at once (one worked on, one queued), the rest gathered up to 4 a trip
+        assert -(-len(calls) // pool.batch) <= pool.trips < len(calls)
+    finally:
+        pool.leave()
+
+
+def test_a_call_cancelled_while_gathered_is_never_run(tmp_path: Path) -> None:
+    pool = WorkerPool(1)
+    pool.join()
+    try:
+        busy = [pool.submit(_slow_square, n) for n in range(2)]  # the batches out: what follows gathers
+        marker = tmp_path / "ran"
+        cancelled = pool.submit(marker.touch)
+        assert cancelled.cancel()
+        assert [f.result() for f in busy] == [0, 1] and pool.submit(divmod, 7, 2).result() == (3, 1)
+        assert not marker.exists()
+    finally:
+        pool.leave()
+
+
 def test_articles_reach_the_archive_during_the_crawl_not_only_at_its_end(tmp_path: Path) -> None:
     """Batches are written at least every ARCHIVE_BATCH_SECONDS, however slow the portal."""
     db = tmp_path / "a.db"
