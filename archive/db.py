@@ -180,6 +180,7 @@ class Archive:
         self.path = Path(path)
         self.readonly = readonly
         self._tables: dict[str, sqlite_utils.db.Table] = {}
+        self._to_index: set[int] | None = None  # inside batch(): articles to index when it ends
         try:
             if readonly:
                 if not self.path.is_file():
@@ -289,7 +290,38 @@ class Archive:
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # The full-text index: kept by hand, because only one copy of each story is in it.
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many writes in one transaction, the articles they index written to the full-text index at
+        its end, in rowid order. FTS5 writes its pending terms out as a new segment (to be merged
+        later) whenever a rowid is lower than the one before; a crawl archives newest first, and rowids
+        follow publication time, so indexing as it went wrote a segment per article."""
+        if self._to_index is not None:  # inside another: that one indexes
+            yield
+            return
+        self._to_index = set()
+        try:
+            with self.db.atomic():
+                yield
+                self._index_now(sorted(self._to_index))
+        finally:
+            self._to_index = None
+
+    def _index_now(self, article_ids: list[int]) -> None:
+        columns = ", ".join(INDEXED)
+        found: list[tuple] = []
+        for start in range(0, len(article_ids), 500):
+            chunk = article_ids[start:start + 500]
+            found += self.db.execute(f"select rowid, {columns} from articles_search where id in "
+                                     f"({', '.join('?' * len(chunk))})", chunk).fetchall()
+        found.sort(key=lambda row: row[0])
+        self.db.conn.executemany(
+            f"insert into articles_fts(rowid, {columns}) values ({', '.join('?' * (len(INDEXED) + 1))})", found)
+
     def _unindex(self, article_id: int) -> None:
+        if self._to_index is not None and article_id in self._to_index:  # not in the index yet
+            self._to_index.discard(article_id)
+            return
         columns = ", ".join(INDEXED)
         self.db.execute(
             f"insert into articles_fts(articles_fts, rowid, {columns}) "
@@ -297,12 +329,11 @@ class Archive:
         )
 
     def _index(self, article_id: int) -> None:
-        columns = ", ".join(INDEXED)
         self.db.execute(f"update articles set search_key = {SEARCH_KEY} where id = ?", [article_id])
-        self.db.execute(
-            f"insert into articles_fts(rowid, {columns}) select rowid, {columns} from articles_search "
-            "where id = ?", [article_id],
-        )
+        if self._to_index is not None:
+            self._to_index.add(article_id)
+        else:
+            self._index_now([article_id])
 
     def _set(self, article_id: int, values: dict) -> None:
         """Update an article, taking it out of the index and back in (if it is an original)."""

@@ -212,7 +212,7 @@ def merge(target: Archive, shard_path: str | Path) -> MergeResult:
     try:
         rows = _rows(shard, "select * from articles order by id")
         while batch := [row for _, row in zip(range(BATCH), rows, strict=False)]:
-            with target.db.atomic():
+            with target.batch():
                 for row in batch:
                     outcome = _merge_article(target, shard, row)
                     setattr(result, outcome, getattr(result, outcome) + 1)

@@ -58,7 +58,7 @@ def reextract(archive: Archive, rules_for: Callable[[str], Rules | None], portal
 
 def _write(archive: Archive, batch: list[Extracted], result: Reextracted,
            progress: Callable[[], None] | None) -> None:
-    with archive.db.atomic():
+    with archive.batch():
         result.changed += sum(archive.update_extraction(extracted.article) for extracted in batch)
     result.seen += len(batch)
     for _ in batch if progress else ():

@@ -173,7 +173,7 @@ def recover_warcs(archive: Archive, portal: str, own_article: Callable[[str], st
 
 
 def _write(archive: Archive, portal: str, batch: list[tuple[Record, int, Extracted]], result: WarcResult) -> None:
-    with archive.db.atomic():
+    with archive.batch():
         for record, size, extracted in batch:
             article = extracted.article
             if not article.paragraphs:

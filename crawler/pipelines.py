@@ -139,7 +139,7 @@ class ArchivePipeline:
         constraint or trigger: an IntegrityError), the batch is rolled back and written again item by item,
         so that the others are kept; a file that cannot be written at all (OperationalError) stops here."""
         try:
-            with archive.db.atomic():
+            with archive.batch():
                 return [_store(archive, item) for item in batch]
         except sqlite3.OperationalError:
             raise
@@ -147,7 +147,7 @@ class ArchivePipeline:
             outcomes: list[str | Rejected | None] = []
             for item in batch:
                 try:
-                    with archive.db.atomic():
+                    with archive.batch():
                         outcomes.append(_store(archive, item))
                 except sqlite3.OperationalError:
                     raise

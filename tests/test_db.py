@@ -92,3 +92,38 @@ def test_a_time_past_the_search_keys_range_is_stored_and_found(tmp_path: Path, p
         usual.url: usual.published, odd.url: published}
     assert {h.url for h in search(archive.db.conn, "nuoc sach")} == {usual.url, odd.url}
     fts_ok(archive)
+
+
+def test_a_batch_indexes_its_articles_at_its_end_in_rowid_order(tmp_path: Path) -> None:
+    """A crawl archives newest first; FTS5 starts a new segment for every rowid lower than the one before."""
+    import re
+
+    archive = Archive(tmp_path / "a.db")
+    archive.save(article("https://mongcai.gov.vn/old", "2024-06-01T08:00:00+07:00", "Bài cũ về cầu cảng."), CASE.html)
+    newest_first = [article(f"https://mongcai.gov.vn/{day}", f"2024-07-{day:02d}T08:00:00+07:00",
+                            f"Tin số {day} về lễ hội biên giới.") for day in range(20, 10, -1)]
+    repost = replace(newest_first[0], url="https://www.quangninh.gov.vn/repost",
+                     published="2024-07-21T08:00:00+07:00", content_hash="repost")
+    edited_old = article("https://mongcai.gov.vn/old", "2024-06-01T08:00:00+07:00", "Bài cũ về bến phà.")
+    edited_new = replace(newest_first[3], text="Tin sửa về chợ đêm.", story=story_key("Tin sửa về chợ đêm."),
+                         content_hash="edited")
+    written: list[int] = []
+
+    def trace(sql: str) -> None:
+        if found := re.match(r"insert into articles_fts\(rowid, [^)]*\) values \((-?\d+),", sql):
+            written.append(int(found[1]))
+
+    archive.db.conn.set_trace_callback(trace)
+    with archive.batch():
+        for item in [*newest_first, repost, edited_old, edited_new]:
+            archive.save(item, CASE.html)
+        assert written == []  # nothing indexed before the batch ends
+    archive.db.conn.set_trace_callback(None)
+    originals = rows(tmp_path / "a.db", "select search_key from articles where copy_of is null order by 1")
+    assert written == [key for (key,) in originals]  # each original once, in rowid order; the old one again
+    archive.db.execute("insert into articles_fts(articles_fts, rank) values('integrity-check', 1)")
+    assert {h.url for h in search(archive.db.conn, "le hoi bien gioi")} == {a.url for a in newest_first} - {
+        edited_new.url}
+    assert [h.url for h in search(archive.db.conn, "cho dem")] == [edited_new.url]
+    assert [h.url for h in search(archive.db.conn, "ben pha")] == [edited_old.url]
+    assert search(archive.db.conn, "cau cang") == []
