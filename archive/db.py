@@ -30,6 +30,7 @@ from typing import Literal
 from urllib.parse import quote
 
 import sqlite_utils
+from zlib_ng import zlib_ng
 
 from archive import lock
 from archive.model import Article, Known, StoredPage
@@ -128,9 +129,10 @@ SEARCH_VIEW = (
 
 
 def pack(raw: bytes) -> bytes:
-    """A fetched page as ``pages.raw_html`` stores it. zlib's default level: on pages it packs within a
-    percent of level 9, in two thirds of the time."""
-    return zlib.compress(raw, 6)
+    """A fetched page as ``pages.raw_html`` stores it: a zlib stream (read back by Python's own zlib,
+    or any other) at zlib's default level, which packs pages within a percent of level 9. zlib-ng
+    writes it in half the time of Python's zlib, for a stream about one percent longer."""
+    return zlib_ng.compress(raw, 6)
 
 
 def _extracted(article: Article) -> dict:

@@ -127,3 +127,13 @@ def test_a_batch_indexes_its_articles_at_its_end_in_rowid_order(tmp_path: Path) 
     assert [h.url for h in search(archive.db.conn, "cho dem")] == [edited_new.url]
     assert [h.url for h in search(archive.db.conn, "ben pha")] == [edited_old.url]
     assert search(archive.db.conn, "cau cang") == []
+
+
+def test_stored_pages_are_plain_zlib_streams() -> None:
+    """Packed by zlib-ng for speed, read back by anything that reads zlib (Python's own, WARC tools)."""
+    import zlib
+
+    from archive.db import pack
+
+    pages = [case.html for case in load_cases()]
+    assert pages and all(zlib.decompress(pack(page)) == page for page in pages)
