@@ -23,7 +23,7 @@ import os
 import sqlite3
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -347,9 +347,13 @@ class Archive:
         if copy_of is None:
             self._index(article_id)
 
-    def _write_article(self, fields: dict) -> None:
-        """Insert or update the article row, keeping the index and the story's copies right."""
-        current = self.db.execute("select id, story from articles where url = ?", [fields["url"]]).fetchone()
+    _UNREAD = object()
+
+    def _write_article(self, fields: dict, current: tuple[int, str | None] | object | None = _UNREAD) -> None:
+        """Insert or update the article row, keeping the index and the story's copies right; ``current``
+        is the row's id and story when the caller has read them (None: no such row)."""
+        if current is self._UNREAD:
+            current = self.db.execute("select id, story from articles where url = ?", [fields["url"]]).fetchone()
         if current:
             article_id, old_story = current
             self._set(article_id, fields)
@@ -438,13 +442,14 @@ class Archive:
         }
         if outcome == "unchanged" and current["captured_at"] and captured_at:
             page["captured_at"] = current["captured_at"]  # a later capture of the same text: dated by the first
-        with self.db.atomic():
+        # Inside a batch its transaction is all or nothing already: no savepoint of its own.
+        with self.db.atomic() if self._to_index is None else nullcontext():
             if outcome == "changed":
                 self.table("article_versions").upsert({
                     **{k: current[k] for k in VERSION_COLUMNS if k in current},
                     "version": current["version"] or 1, "fetched_at": current["updated_at"], "replaced_at": stamp,
                 }, pk=("url", "version"))
-            self._write_article(fields)
+            self._write_article(fields, (current["id"], current["story"]) if current else None)
             self._upsert("pages", page, "url")
             self.db.execute("delete from retries where url = ?", [article.url])
         return outcome

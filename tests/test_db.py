@@ -137,3 +137,29 @@ def test_stored_pages_are_plain_zlib_streams() -> None:
 
     pages = [case.html for case in load_cases()]
     assert pages and all(zlib.decompress(pack(page)) == page for page in pages)
+
+
+def test_a_batch_that_fails_halfway_leaves_what_was_archived_before_it(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside a batch an article has no savepoint of its own: the batch is all or nothing."""
+    archive = Archive(tmp_path / "a.db")
+    kept = article("https://mongcai.gov.vn/kept", "2024-07-01T08:00:00+07:00", "Tin đã lưu về cửa khẩu.")
+    archive.save(kept, CASE.html)
+    calls = 0
+
+    def full_on_second(*args: object, **kwargs: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the second article's page row, after its article row
+            raise OSError("database or disk is full")
+        return upsert(*args, **kwargs)
+
+    upsert = archive._upsert
+    monkeypatch.setattr(archive, "_upsert", full_on_second)
+    with pytest.raises(OSError), archive.batch():
+        for n in (1, 2):
+            archive.save(article(f"https://mongcai.gov.vn/{n}", f"2024-07-1{n}T08:00:00+07:00", f"Tin {n} về chợ."),
+                         CASE.html)
+    assert [r[0] for r in archive.db.execute("select url from articles")] == [kept.url]
+    assert [h.url for h in search(archive.db.conn, "cua khau")] == [kept.url] and search(archive.db.conn, "cho") == []
+    archive.db.execute("insert into articles_fts(articles_fts, rank) values('integrity-check', 1)")
