@@ -23,7 +23,7 @@ import os
 import sqlite3
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -305,9 +305,13 @@ class Archive:
         try:
             with self.db.atomic():
                 yield
-                self._index_now(sorted(self._to_index))
+                self._index_now(list(self._to_index))  # in rowid order, which is not id order
         finally:
             self._to_index = None
+
+    def _atomic(self) -> AbstractContextManager[object]:
+        """A savepoint for one article's writes, but not inside a batch: that is all or nothing already."""
+        return self.db.atomic() if self._to_index is None else nullcontext()
 
     def _index_now(self, article_ids: list[int]) -> None:
         columns = ", ".join(INDEXED)
@@ -347,15 +351,11 @@ class Archive:
         if copy_of is None:
             self._index(article_id)
 
-    _UNREAD = object()
-
-    def _write_article(self, fields: dict, current: tuple[int, str | None] | object | None = _UNREAD) -> None:
+    def _write_article(self, fields: dict, current: dict | None) -> None:
         """Insert or update the article row, keeping the index and the story's copies right; ``current``
-        is the row's id and story when the caller has read them (None: no such row)."""
-        if current is self._UNREAD:
-            current = self.db.execute("select id, story from articles where url = ?", [fields["url"]]).fetchone()
+        is the row as the caller read it (None: no such row)."""
         if current:
-            article_id, old_story = current
+            article_id, old_story = current["id"], current["story"]
             self._set(article_id, fields)
         else:
             article_id, old_story = self._insert("articles", {**fields, "copy_of": None}), None
@@ -442,14 +442,13 @@ class Archive:
         }
         if outcome == "unchanged" and current["captured_at"] and captured_at:
             page["captured_at"] = current["captured_at"]  # a later capture of the same text: dated by the first
-        # Inside a batch its transaction is all or nothing already: no savepoint of its own.
-        with self.db.atomic() if self._to_index is None else nullcontext():
+        with self._atomic():
             if outcome == "changed":
                 self.table("article_versions").upsert({
                     **{k: current[k] for k in VERSION_COLUMNS if k in current},
                     "version": current["version"] or 1, "fetched_at": current["updated_at"], "replaced_at": stamp,
                 }, pk=("url", "version"))
-            self._write_article(fields, (current["id"], current["story"]) if current else None)
+            self._write_article(fields, current)
             self._upsert("pages", page, "url")
             self.db.execute("delete from retries where url = ?", [article.url])
         return outcome
@@ -490,8 +489,8 @@ class Archive:
         if current and all(current.get(k) == v for k, v in fields.items()) and \
                 current["content_hash"] == article.content_hash:
             return False
-        with self.db.atomic():
-            self._write_article({**fields, "updated_at": now()})
+        with self._atomic():
+            self._write_article({**fields, "updated_at": now()}, current)
             self.db.execute("update pages set content_hash = ? where url = ?", [article.content_hash, article.url])
         return True
 

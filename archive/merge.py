@@ -149,7 +149,8 @@ def merge_copy(target: Archive, theirs: dict, their_page: dict, their_versions: 
     url = theirs["url"]
     mine = next(_rows(target.db.conn, "select * from articles where url = ?", [url]), None)
     if mine is None:
-        target._write_article({c: theirs[c] for c in ARTICLE_COLUMNS if c not in ("id", "copy_of", "search_key")})
+        target._write_article({c: theirs[c] for c in ARTICLE_COLUMNS if c not in ("id", "copy_of", "search_key")},
+                              None)
         for version in their_versions:
             target.db["article_versions"].insert(version, pk=("url", "version"))
         target.db["pages"].insert(their_page, pk="url")
@@ -178,7 +179,7 @@ def merge_copy(target: Archive, theirs: dict, their_page: dict, their_versions: 
     if same_article and same_page and versions == my_versions:
         return "unchanged"
     if not same_article:
-        target._write_article({"url": url, **article})
+        target._write_article({"url": url, **article}, mine)
     if not same_page:
         target.db["pages"].upsert(page, pk="url")
     if versions != my_versions:

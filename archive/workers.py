@@ -114,19 +114,16 @@ class WorkerPool:
 
     def _send(self, calls: list[Call]) -> None:
         calls = [call for call in calls if call[2].set_running_or_notify_cancel()]  # not cancelled meanwhile
-        if not calls or self._executor is None:
-            for _, _, future in calls:
-                future.set_exception(RuntimeError("the extraction workers were stopped"))
-            self._returned()
-            return
         try:
+            if self._executor is None:
+                raise RuntimeError("the extraction workers were stopped")
             batch = self._executor.submit(_run_batch, [(fn, args) for fn, args, _ in calls])
-            self.trips += 1
         except Exception as err:  # a pool broken or shut down: every call of the batch fails with it
             for _, _, future in calls:
                 future.set_exception(err)
             self._returned()
             return
+        self.trips += 1
         batch.add_done_callback(lambda done: self._settle(done, calls))
 
     def _settle(self, done: Future, calls: list[Call]) -> None:
