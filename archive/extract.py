@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 import parsel
 import yaml
 from lxml import etree
+from lxml import html as lxml_html
+from parsel.selector import create_root_node
 from trafilatura.core import Document, bare_extraction, determine_returnstring
 from trafilatura.settings import Extractor
 from trafilatura.xml import delete_element
@@ -53,6 +55,20 @@ _DATE_NODES = "time, [class*=date], [class*=time], [class*=ngay]"
 _FREE_TEXT = etree.XPath("//body//text()[normalize-space()][not(ancestor::a or ancestor::li or ancestor::script "
                          "or ancestor::style or ancestor::option or ancestor::title)]")
 _STRING = etree.XPath("string()")
+
+
+# lxml.html's parser asks Python for each element's class (form fields have classes of their own)
+# every time an element is reached; trafilatura's passes over the page reach each one many times.
+# This parser decides in C: every element is an HtmlElement, whose methods are all that is used here.
+_ELEMENT_CLASSES = etree.ElementDefaultClassLookup(
+    element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment, pi=lxml_html.HtmlProcessingInstruction,
+    entity=lxml_html.HtmlEntity)
+
+
+class _HtmlParser(etree.HTMLParser):
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)
+        self.set_element_class_lookup(_ELEMENT_CLASSES)
 _WITH_BREAKS = etree.XPath("//*[br]")
 
 
@@ -344,7 +360,7 @@ def _trafilatura_lines(document: str | etree._Element, images: bool, prose: int 
             for lb in element.iter("lb"):  # a <br> inside a block separates two lines of text
                 lb.tail = "\n" + (lb.tail or "")
             lines = "".join(element.itertext()).split("\n")
-            items += [("text", clean(line)) for line in lines if clean(line)]
+            items += [("text", text) for text in map(clean, lines) if text]
     return items
 
 
@@ -688,7 +704,7 @@ def extract_parsed(
     page: str | bytes, url: str, *, portal: str | None = None, rules: Rules | None = None,
     hints: Hints | None = None, content_type: str | None = None,
 ) -> tuple[Article, etree._Element]:
-    """:func:`extract`, and the page parsed as lxml.html parses it, untouched by extraction, so that
+    """:func:`extract`, and the page parsed (its elements lxml.html's), untouched by extraction, so that
     what reads the page next (archive.media) need not decode and parse it again: copying a parsed
     tree costs a third of parsing it."""
     article, tree = _extract(page, url, portal, rules, hints, content_type, keep_tree=True)
@@ -702,7 +718,8 @@ def _extract(
 ) -> tuple[Article, etree._Element | None]:
     rules, hints = rules or Rules(), hints or Hints()
     html = decode_html(page, content_type) if isinstance(page, bytes) else unicodedata.normalize("NFC", page)
-    selector = parsel.Selector(text=html or "<html></html>")
+    # parsel's own parsing (its clean-up of the text included), with the parser above
+    selector = parsel.Selector(root=create_root_node(html or "<html></html>", _HtmlParser))
     # extraction changes its tree (captions and bylines taken out, junk dropped, <br> runs wrapped)
     untouched = copy.deepcopy(selector.root) if keep_tree else None
     jsonld = _jsonld(selector)

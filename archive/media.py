@@ -30,6 +30,8 @@ MAX_PLACES = 1000
 
 
 _PRINTED = etree.XPath(".//text()[not(parent::template)]")  # scripts and styles are gone (_container)
+# The same on a page without <template>, where the test on each node's parent would be half the walk.
+_ALL_TEXT = etree.XPath(".//text()")
 
 
 class _Text:
@@ -39,7 +41,7 @@ class _Text:
     to be built to be searched."""
 
     def __init__(self, root: etree._Element) -> None:
-        self.nodes = _PRINTED(root)
+        self.nodes = (_ALL_TEXT if next(root.iter("template"), None) is None else _PRINTED)(root)
         self.ends = list(itertools.accumulate(map(len, self.nodes)))
         self.text = "".join(self.nodes)
 

@@ -46,6 +46,23 @@ def test_article_is_extracted_exactly(case: Case, use_profile: bool) -> None:
     assert got["extractor"] == (PATHS[case.layout] if use_profile else "generic")
 
 
+def test_lxml_html_s_own_parser_would_extract_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Extraction parses with a parser that gives every element lxml.html's HtmlElement class in C
+    (lxml.html's own asks Python, once per element reached, for form fields' classes): every labelled
+    page, on both paths, comes out as lxml.html's parser would have it."""
+    from lxml import html
+    from parsel.selector import create_root_node
+
+    import archive.extract
+
+    field = create_root_node("<form><input name='q'></form>", archive.extract._HtmlParser).find(".//input")
+    assert type(field) is html.HtmlElement and field.text_content() == ""
+    ours = [(_run(case, True), _run(case, False)) for case in CASES]
+    monkeypatch.setattr(archive.extract, "_HtmlParser", html.HTMLParser)
+    assert type(create_root_node("<input>", archive.extract._HtmlParser).find(".//input")) is html.InputElement
+    assert [(_run(case, True), _run(case, False)) for case in CASES] == ours
+
+
 @pytest.mark.parametrize("case", [c for c in CASES if c.layout in ("legacy", "modern")], ids=lambda c: c.name)
 def test_text_is_nfc_whatever_the_page_encoding(case: Case) -> None:
     got = _run(case, use_profile=False)

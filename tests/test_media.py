@@ -168,7 +168,7 @@ def test_the_block_of_an_article_is_the_deepest_holding_its_first_and_last_parag
 
     tricky = ("<html><body><div><p>Mở đầu <!-- quảng cáo -->bài <b>viết</b>\u00a0ở đây.</p>"
               "<div><p>Giữa bài</p><img src='/a.jpg'></div><p>Cuối <i>bài</i> viết.</p></div>"
-              "<aside><p>Cuối <i>bài</i></p></aside>"
+              "<aside><p>Cuối <i>bài</i></p></aside><template>Cuối bài viết.</template>"
               "<script>{\"articleBody\": \"Mở đầu bài viết ở đây. Cuối bài viết.\"}</script></body></html>")
     pages = [(decode_html(case.html), None) for case in load_cases()]
     assert pages
@@ -185,7 +185,7 @@ def test_the_block_of_an_article_is_the_deepest_holding_its_first_and_last_parag
         assert media._deepest_holding(index, root, article.paragraphs[-1][:60]) is last is not None
         common = next(a for a in [last, *last.iterancestors()] if a is first or first in a.iterdescendants())
         assert media._container(root, article) is common
-    # The JSON a script repeats the article in is not where the article is printed.
+    # The JSON a script repeats the article in, or a <template>, is not where the article is printed.
     root = html.fromstring(tricky)
     block = media._container(root, article)
     assert block is not None and block.tag == "div" and block.getparent().tag == "body"
