@@ -23,6 +23,9 @@ SAMPLES = [
     "Ὀδυσσεύς, Москва, عربي, 中文, हिन्दी, ภาษาไทย",
     "e\u0301\u0327\u0338 a\u0308 n\u0303",  # marks Vietnamese does not use, decomposed
     "plain ascii, with_underscores and   spaces!",
+    "«Ὀδυσσεύς» — a\u0308 ‘x’ • y · z\u00a0…",  # the common signs beside marks they do not hide
+    # marks and signs of many kinds
+    "x" + "".join(map(chr, range(0x0340, 0x0370))) + " ←" + "".join(map(chr, range(0x2190, 0x21C0))) + "y",
     "",
 ]
 
