@@ -27,6 +27,7 @@ import parsel
 import yaml
 from lxml import etree
 from lxml import html as lxml_html
+from parsel.csstranslator import HTMLTranslator
 from parsel.selector import create_root_node
 from trafilatura.core import Document, bare_extraction, determine_returnstring
 from trafilatura.settings import Extractor
@@ -70,6 +71,14 @@ class _HtmlParser(etree.HTMLParser):
         super().__init__(**options)
         self.set_element_class_lookup(_ELEMENT_CLASSES)
 _WITH_BREAKS = etree.XPath("//*[br]")
+# The generic path's own queries, compiled as parsel would run them but without a Selector made for
+# each node found.
+_CSS = HTMLTranslator()
+_DATES_AT = etree.XPath(_CSS.css_to_xpath(_DATE_NODES))
+_STAMPS_AT = etree.XPath("//time[@pubdate or @itemprop='datePublished']/@datetime", smart_strings=False)
+_JSONLD_AT = etree.XPath(_CSS.css_to_xpath('script[type="application/ld+json"]::text'), smart_strings=False)
+_HEADINGS = etree.XPath(_CSS.css_to_xpath("h1"))
+_LINKED = etree.XPath("ancestor-or-self::a | .//a")
 
 
 @dataclass
@@ -101,7 +110,9 @@ def select(node: parsel.Selector, selector: str) -> parsel.SelectorList:
 
 
 def _text(node: parsel.Selector) -> str:
-    return clean(node.xpath("string()").get() or "")
+    # what node.xpath("string()") gives, without a Selector made for it: "" for a text or attribute
+    root = node.root
+    return clean(_STRING(root)) if isinstance(root, etree._Element) else ""
 
 
 def _texts(nodes: parsel.SelectorList) -> list[str]:
@@ -145,7 +156,7 @@ def _lines(element: etree._Element) -> list[str]:
 
 def _jsonld(page: parsel.Selector) -> list[dict]:
     found: list[dict] = []
-    for raw in page.css('script[type="application/ld+json"]::text').getall():
+    for raw in _JSONLD_AT(page.root):
         try:
             data = json.loads(raw)
         except ValueError:
@@ -230,7 +241,7 @@ def _title(page: parsel.Selector, rules: Rules, jsonld: list[dict], url: str) ->
     names = _site_names(page, jsonld, url)
     declared = [_meta(page, "og:title"), _meta(page, "twitter:title")]
     declared += [str(j["headline"]) for j in jsonld if isinstance(j.get("headline"), str)]
-    headings = [_text(n) for n in page.css("h1") if not n.xpath("ancestor-or-self::a | .//a")]
+    headings = [clean(_STRING(h)) for h in _HEADINGS(page.root) if not _LINKED(h)]
     for candidate in [*declared, *headings, _first_text(page, "title")]:
         headline = _strip_site(clean(candidate or ""), names)
         if not _names_site(headline, names):
@@ -302,7 +313,7 @@ def _published(page: parsel.Selector, rules: Rules, hints: Hints, jsonld: list[d
     stamps = [_meta(page, "article:published_time", "datePublished", "pubdate", "publishdate",
                     "article:published:time", "og:article:published_time", "DC.date.issued", "dcterms.issued",
                     "date")]
-    stamps += page.xpath("//time[@pubdate or @itemprop='datePublished']/@datetime").getall()[:1]
+    stamps += _STAMPS_AT(page.root)[:1]
     stamps += [item.get("datePublished") for item in jsonld]
     day = None  # a stamp giving the day alone yields to a date line on the page that gives the time
     for stamp in stamps:
@@ -310,7 +321,7 @@ def _published(page: parsel.Selector, rules: Rules, hints: Hints, jsonld: list[d
             if "T" in str(stamp) or " " in str(stamp).strip():
                 return moment, "metadata"
             day = day or moment
-    for text in _texts(page.css(_DATE_NODES)):
+    for text in filter(None, (clean(_STRING(node)) for node in _DATES_AT(page.root))):
         if len(text) < 80 and (moment := date_in(text)):
             return moment, "page"
     for text in _FREE_TEXT(page.root):

@@ -22,6 +22,9 @@ from archive.text import SPACES, clean
 
 DOCUMENT_TYPES = ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "zip", "rar")
 _DOCUMENT = re.compile(r"\.(" + "|".join(DOCUMENT_TYPES) + r")$", re.IGNORECASE)
+# A joined URL's last path segment comes whole from the link or from the page's URL: where neither
+# names a document type anywhere, the link is not to a document, and need not be joined to know it.
+_NAMES_DOCUMENT = re.compile(r"\.(" + "|".join(DOCUMENT_TYPES) + r")", re.IGNORECASE)
 # A caption sits at most this many text blocks after its photo.
 CAPTION_REACH = 3
 # The places a paragraph's opening is looked for on one page at most: a hostile page repeating it a
@@ -166,8 +169,12 @@ def find_media(page: str | etree._Element, article: Article) -> list[MediaRef]:
         alt = clean(image.get("alt") or "") or None
         media.append(MediaRef(url, "image", len(media), _caption(image, article.captions), alt))
     scope = container.getparent() if container.getparent() is not None else container  # attachments follow
+    page_names_one = _NAMES_DOCUMENT.search(article.url) is not None
     for link in scope.iter("a"):
-        url = urljoin(article.url, (link.get("href") or "").strip())
+        href = (link.get("href") or "").strip()
+        if not page_names_one and not _NAMES_DOCUMENT.search(href):
+            continue
+        url = urljoin(article.url, href)
         parts = urlsplit(url)
         if not _DOCUMENT.search(parts.path) or (parts.hostname or "").removeprefix("www.") != host or url in seen:
             continue

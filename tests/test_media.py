@@ -227,3 +227,28 @@ def test_a_paragraph_s_places_are_where_a_regex_of_its_words_finds_it() -> None:
             found = pattern.search(text, found.start() + 1)
         assert list(_places(text, words)) == expected
     assert len(list(_places(text, ["Đảng", "ủy", "xã", "họp"]))) == 5
+
+
+@pytest.mark.parametrize("page_url", ["https://mongcai.gov.vn/bai/1.html", "https://mongcai.gov.vn/van-ban.pdf/xem"])
+def test_links_are_joined_only_where_one_can_be_a_document(monkeypatch: pytest.MonkeyPatch, page_url: str) -> None:
+    """A link naming no document type, on a page whose URL names none, is passed over unjoined: the
+    documents found are those joining every link finds."""
+    import dataclasses
+    import re
+
+    from archive import media
+    from archive.extract import extract
+
+    hrefs = ["/files/qd-12.pdf", "QD-13.PDF", "../up/ke-hoach.docx?v=2", "https://www.mongcai.gov.vn/a/bao-cao.xlsx",
+             "https://other.vn/x.pdf", "?file=a.pdf", "#b.pdf", "", ".", "..", "/tin-tuc/1.html", "bang.ods#p=2",
+             "javascript:void(0)", "/a.pdf/b", "  /dau-cach.zip  "]
+    links = "".join(f"<a href='{href}'>Tệp {n}</a>" for n, href in enumerate(hrefs))
+    root_html = (f"<html><body><div><p>Đoạn mở đầu của bài viết.</p>{links}<p>Đoạn cuối của bài viết.</p></div>"
+                 "</body></html>")
+    article = dataclasses.replace(extract(root_html, page_url),
+                                  paragraphs=["Đoạn mở đầu của bài viết.", "Đoạn cuối của bài viết."])
+    found = media.find_media(root_html, article)
+    monkeypatch.setattr(media, "_NAMES_DOCUMENT", re.compile(""))  # every link joined
+    assert found == media.find_media(root_html, article)
+    assert [ref.url.rsplit("/", 1)[-1] for ref in found if ref.kind == "document"][:3] == \
+        ["qd-12.pdf", "QD-13.PDF", "ke-hoach.docx?v=2"]
