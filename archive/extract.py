@@ -530,13 +530,21 @@ def _with_sibling_blocks(root: etree._Element, paragraphs: list[str]) -> list[st
     for text in _PROSE(root):
         if (block := _block_of(text)) is not None:
             blocks.setdefault(block)
+    signatures = [_template(b) for b in blocks]
+    # A left-out block is in another chunk of the same template as a kept one: where no template has
+    # two chunks (one body holding every paragraph, most pages), none is, and no text need be read.
+    chunks: dict[tuple, set[etree._Element]] = {}
+    for block, signature in zip(blocks, signatures, strict=True):
+        if signature:
+            chunks.setdefault(signature, set()).add(block.getparent())
+    if all(len(parents) < 2 for parents in chunks.values()):
+        return paragraphs
     keys = {p: _key(p) for p in paragraphs if len(p) >= 80}
     kept = {keys[p]: n for n, p in enumerate(paragraphs) if p in keys}
     texts = [clean(_STRING(b)) for b in blocks]
     # most blocks print a kept paragraph as trafilatura gave it: their key is known
     text_keys = [keys[t] if t in keys else _key(t) for t in texts]
     used = [k in kept for k in text_keys]
-    signatures = [_template(b) for b in blocks]
     kept_chunks = {b.getparent() for b, u in zip(blocks, used, strict=True) if u}
     kept_templates = {sig for sig, u in zip(signatures, used, strict=True) if u and sig}
     missing = [n for n, (b, sig) in enumerate(zip(blocks, signatures, strict=True))
