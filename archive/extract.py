@@ -682,16 +682,19 @@ def _standfirst(page: parsel.Selector, jsonld: list[dict], kept: list[str], titl
     JSON-LD, meta) begins. An author's bio or a teaser further down is not a lead."""
     described = [_meta(page, "og:description", "description", "twitter:description")]
     described += [str(j["description"]) for j in jsonld if isinstance(j.get("description"), str) and "headline" in j]
-    opening = letters(kept[0])[:40] if kept else ""
-    body = letters(" ".join(kept)[:3000])
+    opening = _key(kept[0])[:40] if kept else ""
+    body = None
     looked = set()  # og:description and JSON-LD often say the same: one walk of the page for each text
     for description in described:
-        folded = letters(description or "")[:60]
-        if len((description or "").split()) < _STANDFIRST_WORDS or folded in body or description in looked:
+        if len((description or "").split()) < _STANDFIRST_WORDS or description in looked:
+            continue
+        folded = letters(description)[:60]
+        body = letters(" ".join(kept)[:3000]) if body is None else body
+        if folded in body:
             continue
         looked.add(description)
         for text in _BODY_TEXT(page.root):
-            start = letters(text)
+            start = _key(text)  # what is compared is at most 40 letters long
             if opening and start.startswith(opening):
                 break  # the body has begun
             if not start.startswith(folded[:40]):
