@@ -23,7 +23,8 @@ robots.txt obeyed, politeness delays off, photos and documents not fetched):
 
 Per crawl: pages/s, peak RSS of the whole process tree, and CPU milliseconds per article page of the
 crawl's process, of its extraction workers (and their forkserver) and of the serving process, read from
-/proc every 50 ms. Per layout: plain ``trafilatura.extract``'s cost per page on one core and the CPU
+/proc every 50 ms. Per layout: plain ``trafilatura.extract``'s cost per page on one core (the mean of
+its cost before and after the three crawls: a shared VM's speed drifts) and the CPU
 ceiling ``cores / (1 / raw fetch rate + trafilatura cost per page)``. Then the memory of portal-archive
 on SMALL and COUNT twin articles. Figures go to BENCHMARKS.md.
 """
@@ -285,8 +286,13 @@ class Result:
 
 def measure(layout: Layout, count: int, scratch: Path, profiles: Path, cores: int) -> Result:
     with layout.serve(count) as served:
+        # The VM's speed drifts over minutes: trafilatura's cost is taken before and after the crawls.
+        before = trafilatura_cost(served)
         crawls = {kind: crawl(kind, layout, served, scratch, profiles) for kind in KINDS}
-        cost = trafilatura_cost(served)
+        after = trafilatura_cost(served)
+        cost = (before + after) / 2
+        print(f"{layout.name}: trafilatura.extract alone {before * 1000:.1f} ms/page before the crawls, "
+              f"{after * 1000:.1f} after", flush=True)
     for kind in KINDS:  # the archives are not the point: keep the scratch folder small
         for path in scratch.glob(f"{layout.name}-{kind}.db*"):
             path.unlink()
