@@ -56,6 +56,15 @@ _DATE_NODES = "time, [class*=date], [class*=time], [class*=ngay]"
 _FREE_TEXT = etree.XPath("//body//text()[normalize-space()][not(ancestor::a or ancestor::li or ancestor::script "
                          "or ancestor::style or ancestor::option or ancestor::title)]")
 _STRING = etree.XPath("string()")
+_WITH_BREAKS = etree.XPath("//*[br]")
+# The generic path's own queries, compiled as parsel would run them but without a Selector made for
+# each node found.
+_CSS = HTMLTranslator()
+_DATES_AT = etree.XPath(_CSS.css_to_xpath(_DATE_NODES))
+_STAMPS_AT = etree.XPath("//time[@pubdate or @itemprop='datePublished']/@datetime", smart_strings=False)
+_JSONLD_AT = etree.XPath(_CSS.css_to_xpath('script[type="application/ld+json"]::text'), smart_strings=False)
+_HEADINGS = etree.XPath(_CSS.css_to_xpath("h1"))
+_LINKED = etree.XPath("ancestor-or-self::a | .//a")
 
 
 # lxml.html's parser asks Python for each element's class (form fields have classes of their own)
@@ -70,15 +79,6 @@ class _HtmlParser(etree.HTMLParser):
     def __init__(self, **options: object) -> None:
         super().__init__(**options)
         self.set_element_class_lookup(_ELEMENT_CLASSES)
-_WITH_BREAKS = etree.XPath("//*[br]")
-# The generic path's own queries, compiled as parsel would run them but without a Selector made for
-# each node found.
-_CSS = HTMLTranslator()
-_DATES_AT = etree.XPath(_CSS.css_to_xpath(_DATE_NODES))
-_STAMPS_AT = etree.XPath("//time[@pubdate or @itemprop='datePublished']/@datetime", smart_strings=False)
-_JSONLD_AT = etree.XPath(_CSS.css_to_xpath('script[type="application/ld+json"]::text'), smart_strings=False)
-_HEADINGS = etree.XPath(_CSS.css_to_xpath("h1"))
-_LINKED = etree.XPath("ancestor-or-self::a | .//a")
 
 
 @dataclass

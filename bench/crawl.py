@@ -23,11 +23,11 @@ robots.txt obeyed, politeness delays off, photos and documents not fetched):
 
 Per crawl: pages/s, peak RSS of the whole process tree, and CPU milliseconds per article page of the
 crawl's process, of its extraction workers (and their forkserver) and of the serving process, read from
-/proc every 50 ms. Per layout: plain ``trafilatura.extract``'s cost per page on one core (the mean of
-its cost before and after the three crawls, a shared VM's speed drifting, each over 300 of the pages
-as served after a first pass over them, as a crawl runs warm) and the CPU
-ceiling ``cores / (1 / raw fetch rate + trafilatura cost per page)``. Then the memory of portal-archive
-on SMALL and COUNT twin articles. Figures go to BENCHMARKS.md.
+/proc every 50 ms. Per layout: plain ``trafilatura.extract``'s cost per page on one core, timed over 300
+of the pages as served after a first pass over them (a crawl runs warm), before and after the three
+crawls (a shared VM's speed drifts), the mean of the two; and the CPU ceiling
+``cores / (1 / raw fetch rate + trafilatura cost per page)``. Then the memory of portal-archive on
+SMALL and COUNT twin articles. Figures go to BENCHMARKS.md.
 """
 
 from __future__ import annotations
