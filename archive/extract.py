@@ -29,9 +29,17 @@ from lxml import etree
 from lxml import html as lxml_html
 from parsel.csstranslator import HTMLTranslator
 from parsel.selector import create_root_node
-from trafilatura.core import Document, bare_extraction, determine_returnstring
+from trafilatura.core import Document, bare_extraction
 from trafilatura.settings import Extractor
-from trafilatura.xml import delete_element
+from trafilatura.utils import sanitize_tree
+from trafilatura.xml import (
+    CONTROL_PARSER,
+    build_xml_output,
+    delete_element,
+    keeps_empty,
+    remove_empty_elements,
+    strip_double_tags,
+)
 
 from archive.dates import infer_lead_date, isoformat, parse_date, parse_iso, plausible
 from archive.model import VN, Article, Hints, Rules
@@ -350,16 +358,17 @@ def _trafilatura_lines(document: str | etree._Element, images: bool, prose: int 
     how many characters the page has in long runs of text, 0 when unknown."""
     # fast: without trafilatura's own fallbacks (readability, jusText), which cost a third of its time
     # and rescue the same pages the balanced mode below does.
-    xml = _xml(document, images, precision=True, fast=True)
-    if prose and _chars(xml) < RESCUE_BELOW * prose:
+    doc = _xml(document, images, precision=True, fast=True)
+    if prose and _chars(doc) < RESCUE_BELOW * prose:
         balanced = _xml(document, images)
-        if _chars(balanced) > RESCUE_GAIN * _chars(xml):
-            xml = balanced
-    xml = xml or _xml(document, images, recall=True)
-    if not xml:
+        if _chars(balanced) > RESCUE_GAIN * _chars(doc):
+            doc = balanced
+    if doc is None:
+        doc = _xml(document, images, recall=True)
+    if doc is None:
         return []
     items: list[tuple[str, str]] = []
-    for element in etree.fromstring(xml.encode("utf-8")).iter():
+    for element in doc.iter():
         if element.tag == "row":  # a table row is one line: `19 Paul Menard 777 0 0 0 4`
             if line := clean(" ".join("".join(cell.itertext()) for cell in element.iter("cell"))):
                 items.append(("text", line))
@@ -375,21 +384,35 @@ def _trafilatura_lines(document: str | etree._Element, images: bool, prose: int 
     return items
 
 
-def _xml(document: str | etree._Element, images: bool, **focus: bool) -> str | None:
-    """What ``trafilatura.extract(output_format="xml")`` returns, without the content fingerprint it
-    computes for every page (a simhash: a fifth of its time on portal pages), which is never read here."""
-    options = Extractor(output_format="xml", images=images, tables=True, comments=False, dedup=False,
-                        with_metadata=False, **focus)
+def _xml(document: str | etree._Element, images: bool, **focus: bool) -> etree._Element | None:
+    """The tree of what ``trafilatura.extract(output_format="xml")`` returns, cleaned as it cleans it,
+    without the content fingerprint it computes for every page (a simhash: a fifth of its time on
+    portal pages), which is never read here, and without printing it to a string to be parsed again."""
+    options = _extractor(images, tuple(sorted(focus.items())))
     result = bare_extraction(document, options=options, as_dict=False)
-    return determine_returnstring(result, options) if isinstance(result, Document) else None
+    if not isinstance(result, Document):
+        return None
+    # determine_returnstring's and control_xml_output's steps for XML, but its pretty-printing
+    for element in result.body.iter("*"):
+        if len(element) == 0 and not element.text and not element.tail and not keeps_empty(element):
+            delete_element(element, keep_tail=False)
+    strip_double_tags(result.body)
+    remove_empty_elements(result.body)
+    tree = sanitize_tree(build_xml_output(result))
+    return etree.fromstring(etree.tostring(tree, encoding="unicode"), CONTROL_PARSER)
 
 
-def _chars(xml: str | None) -> int:
-    """Characters of text in trafilatura's XML output (characters, not words: CJK has no spaces)."""
-    return len(_TAG.sub("", xml)) if xml else 0
+@cache
+def _extractor(images: bool, focus: tuple[tuple[str, bool], ...]) -> Extractor:
+    # read-only once made (bare_extraction copies it where it changes one), and reading its settings
+    # from trafilatura's config costs a tenth of a millisecond
+    return Extractor(output_format="xml", images=images, tables=True, comments=False, dedup=False,
+                     with_metadata=False, **dict(focus))
 
 
-_TAG = re.compile(r"<[^>]*>")
+def _chars(doc: etree._Element | None) -> int:
+    """Characters of text in trafilatura's output (characters, not words: CJK has no spaces)."""
+    return len("".join(doc.itertext())) if doc is not None else 0
 
 
 def _sort_lines(items: list[tuple[str, str]]) -> tuple[list[str], list[str]]:

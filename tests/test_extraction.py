@@ -8,6 +8,7 @@ import urllib.request
 from datetime import datetime
 
 import pytest
+from lxml import etree
 
 from archive.dates import VN, infer_lead_date
 from archive.extract import Hints, extract
@@ -205,16 +206,21 @@ ARTICLE = "".join(f"<p>Đoạn {n}: hội đồng nhân dân thành phố họp 
 ARTICLE_PAGE = f"<html><body><nav><a href='/'>Trang chủ</a></nav><main><article>{ARTICLE}</article></main></body>"
 
 
+def _tree(xml: str) -> etree._Element:
+    """What ``_xml`` returns: trafilatura's XML output as a tree."""
+    return etree.fromstring(xml)
+
+
 def _counting_modes(monkeypatch: pytest.MonkeyPatch, pruned: bool) -> list[str]:
     """Record which trafilatura modes are asked; with ``pruned``, precision mode loses the article."""
     import archive.extract
 
     real, modes = archive.extract._xml, []
 
-    def extract_as(document: object, images: bool, **focus: bool) -> str | None:
+    def extract_as(document: object, images: bool, **focus: bool) -> etree._Element | None:
         modes.append("precision" if focus.get("precision") else "recall" if focus.get("recall") else "balanced")
         if pruned and focus.get("precision"):
-            return "<doc><main><p>Đoạn 0: hội đồng nhân dân thành phố họp phiên thường kỳ.</p></main></doc>"
+            return _tree("<doc><main><p>Đoạn 0: hội đồng nhân dân thành phố họp phiên thường kỳ.</p></main></doc>")
         return real(document, images, **focus)
 
     monkeypatch.setattr(archive.extract, "_xml", extract_as)
@@ -234,6 +240,35 @@ def test_a_page_precision_mode_reads_whole_costs_one_pass(monkeypatch: pytest.Mo
     assert modes == ["precision"]
 
 
+def _shape(doc: etree._Element | None) -> list[tuple] | None:
+    """Every element of trafilatura's output with its attributes and text, NFC, whitespace aside."""
+    def nfc(text: str | None) -> str:
+        return unicodedata.normalize("NFC", (text or "").strip())
+    if doc is None:
+        return None
+    return [(e.tag, {k: nfc(v) for k, v in e.attrib.items() if k != "fingerprint"}, nfc(e.text), nfc(e.tail))
+            for e in doc.iter()]
+
+
+@pytest.mark.parametrize("focus", [{"precision": True, "fast": True}, {}, {"recall": True}],
+                         ids=["precision", "balanced", "recall"])
+def test_trafilatura_s_output_is_taken_as_it_would_print_it(focus: dict[str, bool]) -> None:
+    """``_xml`` takes trafilatura's result as a tree, skipping the fingerprint, the printing and the
+    parsing again: on every labelled page, in every mode, it holds what ``trafilatura.extract`` prints."""
+    import trafilatura
+
+    from archive.extract import _xml
+
+    names = {"precision": "favor_precision", "recall": "favor_recall", "fast": "fast"}
+    for case in CASES:
+        printed = trafilatura.extract(case.html, output_format="xml", include_images=True, include_tables=True,
+                                      include_comments=False, deduplicate=False, with_metadata=False,
+                                      **{names[k]: v for k, v in focus.items()})
+        theirs = _shape(etree.fromstring(printed)) if printed else None
+        assert theirs, case.name
+        assert _shape(_xml(case.html, True, **focus)) == theirs, case.name
+
+
 def test_chrome_is_deleted_before_trafilatura_reads_the_page_but_never_the_article(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Menus, footers and scripts are gone from the tree trafilatura is handed (it would delete them
@@ -249,7 +284,7 @@ def test_chrome_is_deleted_before_trafilatura_reads_the_page_but_never_the_artic
     handed: list[list[str]] = []
     real = archive.extract._xml
 
-    def seen(document: object, images: bool, **focus: bool) -> str | None:
+    def seen(document: object, images: bool, **focus: bool) -> etree._Element | None:
         if not isinstance(document, str):
             handed.append([e.tag for e in document.iter() if isinstance(e.tag, str)])
         return real(document, images, **focus)
@@ -283,10 +318,10 @@ def test_a_body_split_over_sibling_blocks_comes_out_whole(monkeypatch: pytest.Mo
             f"{''.join(_chunk(n) for n in range(3))}</div></article><ul>{teasers}</ul></main></body></html>")
     kept = ["Phần 0, đoạn 0", "Phần 0, đoạn 2"]  # what trafilatura keeps: part of the first chunk
 
-    def first_chunk(document: object, images: bool, **focus: bool) -> str:
+    def first_chunk(document: object, images: bool, **focus: bool) -> etree._Element:
         lines = "".join(f"<p>{p}: ủy ban nhân dân thành phố triển khai kế hoạch chỉnh trang đô thị, lấy ý kiến "
                         "người dân các khu phố trước khi thi công.</p>" for p in kept)
-        return f"<doc><main>{lines}</main></doc>"
+        return _tree(f"<doc><main>{lines}</main></doc>")
 
     monkeypatch.setattr(archive.extract, "_xml", first_chunk)
     article = extract(page, "https://example.vn/a")
@@ -307,8 +342,8 @@ def test_the_standfirst_is_kept_and_an_author_bio_is_not(monkeypatch: pytest.Mon
             f"<div class='sapo'><b>{lead}</b></div>{''.join(f'<p>{p}</p>' for p in body)}"
             f"<div class='author-box'><p>{bio}</p></div></main></body></html>")
 
-    def without_lead(document: object, images: bool, **focus: bool) -> str:  # trafilatura leaving the lead out
-        return "<doc><main>" + "".join(f"<p>{p}</p>" for p in body) + "</main></doc>"
+    def without_lead(document: object, images: bool, **focus: bool) -> etree._Element:  # lead left out
+        return _tree("<doc><main>" + "".join(f"<p>{p}</p>" for p in body) + "</main></doc>")
 
     monkeypatch.setattr(archive.extract, "_xml", without_lead)
     assert extract(page, "https://example.vn/a").paragraphs == [lead, *body]
