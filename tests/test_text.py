@@ -26,6 +26,10 @@ SAMPLES = [
     "«Ὀδυσσεύς» — a\u0308 ‘x’ • y · z\u00a0…",  # the common signs beside marks they do not hide
     # marks and signs of many kinds
     "x" + "".join(map(chr, range(0x0340, 0x0370))) + " ←" + "".join(map(chr, range(0x2190, 0x21C0))) + "y",
+    # Vietnamese with only the common signs (letters' quick path), and beside one letter that leaves it
+    "Hà Nội\u00a0–\u00a0“Đà Nẵng” • 2025…",
+    "Hà Nội ß Đà Nẵng",
+    "Hà Nội x\u034fy",  # the grapheme joiner: among the combining marks' code points, yet no mark
     "",
 ]
 
