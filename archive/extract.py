@@ -17,12 +17,14 @@ import json
 import re
 import unicodedata
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
 from urllib.parse import urlsplit
 
+import cssselect
 import parsel
 import yaml
 from lxml import etree
@@ -59,6 +61,45 @@ _BYLINE_NODES = (
     "[align=right], [style*='text-align: right'], [style*='text-align:right']"
 )
 _DATE_NODES = "time, [class*=date], [class*=time], [class*=ngay]"
+
+
+def _matcher(css: str) -> Callable[[etree._Element], bool]:
+    """A test of one element for a list of plain CSS selectors (`tag`, `[a=v]`, `[a*=v]`), for a walk
+    of the page in Python: lxml's XPath reads `contains(@class, …)` on every element several times
+    slower than Python's ``in`` does, and a union of such paths walks the page once per selector."""
+    tags: set[str] = set()
+    tests: dict[str, tuple[set[str], list[str]]] = {}  # attribute: (values it equals, substrings)
+    for selector in cssselect.parse(css):
+        tree = selector.parsed_tree
+        if isinstance(tree, cssselect.parser.Element) and tree.element and not tree.namespace:
+            tags.add(tree.element.lower())
+        elif (isinstance(tree, cssselect.parser.Attrib) and tree.operator in ("=", "*=")
+              and isinstance(tree.selector, cssselect.parser.Element) and tree.selector.element is None):
+            equals, contains = tests.setdefault(tree.attrib.lower(), (set(), []))
+            value = tree.value.value if isinstance(tree.value, cssselect.parser.Token) else tree.value
+            (equals.add if tree.operator == "=" else contains.append)(value)
+        else:
+            raise ValueError(f"not a plain selector: {selector.canonical()}")
+    groups = tuple((attribute, frozenset(equals), tuple(contains)) for attribute, (equals, contains) in tests.items())
+
+    def matches(element: etree._Element) -> bool:
+        if element.tag in tags:
+            return True
+        for attribute, equals, contains in groups:
+            value = element.get(attribute)
+            if value is not None and (value in equals or any(part in value for part in contains)):
+                return True
+        return False
+
+    return matches
+
+
+def _picked(root: etree._Element, matches: Callable[[etree._Element], bool]) -> list[etree._Element]:
+    """The elements at or under ``root`` that ``matches`` picks, in document order."""
+    return [element for element in root.iter(etree.Element) if matches(element)]
+
+
+_IS_CAPTION, _IS_BYLINE, _IS_DATE = map(_matcher, (_CAPTION_NODES, _BYLINE_NODES, _DATE_NODES))
 # The expressions run on every page are compiled once (``element.xpath()`` compiles them on each call).
 # Text nodes outside links and lists: where a page prints its own date line.
 _FREE_TEXT = etree.XPath("//body//text()[normalize-space()][not(ancestor::a or ancestor::li or ancestor::script "
@@ -68,7 +109,6 @@ _WITH_BREAKS = etree.XPath("//*[br]")
 # The generic path's own queries, compiled as parsel would run them but without a Selector made for
 # each node found.
 _CSS = HTMLTranslator()
-_DATES_AT = etree.XPath(_CSS.css_to_xpath(_DATE_NODES))
 _STAMPS_AT = etree.XPath("//time[@pubdate or @itemprop='datePublished']/@datetime", smart_strings=False)
 _JSONLD_AT = etree.XPath(_CSS.css_to_xpath('script[type="application/ld+json"]::text'), smart_strings=False)
 _HEADINGS = etree.XPath(_CSS.css_to_xpath("h1"))
@@ -132,13 +172,15 @@ def _first_text(node: parsel.Selector, selector: str | None) -> str | None:
     return texts[0] if texts else None
 
 
-def _take(scope: parsel.Selector, selector: str | None, max_words: int | None = None) -> list[str]:
-    """Texts of the nodes a selector picks (up to ``max_words`` long), removing them from the page."""
+def _take(scope: parsel.Selector, selector: str | Callable[[etree._Element], bool] | None,
+          max_words: int | None = None) -> list[str]:
+    """Texts of the nodes a selector (a profile's, or one of the generic path's matchers) picks (up to
+    ``max_words`` long), removing them from the page."""
     if not selector:
         return []
-    nodes = parsel.SelectorList(
-        n for n in select(scope, selector) if max_words is None or len(_text(n).split()) <= max_words
-    )
+    picked = (select(scope, selector) if isinstance(selector, str)
+              else [parsel.Selector(root=e) for e in _picked(scope.root, selector)])
+    nodes = parsel.SelectorList(n for n in picked if max_words is None or len(_text(n).split()) <= max_words)
     texts = [line for n in nodes if isinstance(n.root, etree._Element) for line in _lines(n.root)]
     nodes.drop()
     return texts
@@ -329,7 +371,7 @@ def _published(page: parsel.Selector, rules: Rules, hints: Hints, jsonld: list[d
             if "T" in str(stamp) or " " in str(stamp).strip():
                 return moment, "metadata"
             day = day or moment
-    for text in filter(None, (clean(_STRING(node)) for node in _DATES_AT(page.root))):
+    for text in filter(None, (clean(_STRING(node)) for node in _picked(page.root, _IS_DATE))):
         if len(text) < 80 and (moment := date_in(text)):
             return moment, "page"
     for text in _FREE_TEXT(page.root):
@@ -513,7 +555,7 @@ def _body(page: parsel.Selector, rules: Rules) -> tuple[list[str], list[str], li
             select(page, selector).drop()
         container, prose, holders = _densest(page.root)
         scope = parsel.Selector(root=container) if container is not None else page
-        captions_at, byline_at = _CAPTION_NODES, _BYLINE_NODES
+        captions_at, byline_at = _IS_CAPTION, _IS_BYLINE
         extractor = "generic-fallback" if rules.body else "generic"
     captions = _take(scope, captions_at)
     byline = _take(scope, byline_at, None if extractor == "profile" else _generic().byline_max_words)

@@ -82,6 +82,35 @@ def test_pages_that_misstate_their_charset_still_decode() -> None:
     assert _run(legacy, use_profile=False)["title"] == legacy.expected["title"]
 
 
+@pytest.mark.parametrize("css", ["_CAPTION_NODES", "_BYLINE_NODES", "_DATE_NODES"])
+def test_the_generic_path_s_node_tests_pick_what_their_css_picks(css: str) -> None:
+    """The generic path finds captions, bylines and date lines with a Python test of each element
+    (built from the CSS), not lxml's XPath: on every labelled page both pick the same elements."""
+    import parsel
+
+    import archive.extract
+    from archive.text import decode_html
+
+    selector = getattr(archive.extract, css)
+    matches = archive.extract._matcher(selector)
+    picked = 0
+    for case in CASES:
+        html = case.html if isinstance(case.html, str) else decode_html(case.html)
+        page = parsel.Selector(root=archive.extract.create_root_node(html, archive.extract._HtmlParser))
+        want = [n.root for n in page.css(selector)]
+        assert archive.extract._picked(page.root, matches) == want, case.name
+        picked += len(want)
+    assert picked  # the pages have such nodes: the comparison is not of empty lists
+
+
+@pytest.mark.parametrize("css", ["div p", "a[href^=x]", "[class~=x]", "p:first-child", "#main", ".x"])
+def test_a_node_test_refuses_css_it_cannot_read(css: str) -> None:
+    import archive.extract
+
+    with pytest.raises(ValueError, match="not a plain selector"):
+        archive.extract._matcher(css)
+
+
 def test_the_date_source_is_recorded() -> None:
     by_layout = {c.layout: _run(c, True) for c in CASES if c.name.endswith("000_51e18d3c6b6234b7")}
     assert by_layout["city"]["published_from"] == "page"
