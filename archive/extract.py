@@ -427,9 +427,10 @@ def _trafilatura_lines(document: str | etree._Element, images: bool, prose: int 
 
 
 def _xml(document: str | etree._Element, images: bool, **focus: bool) -> etree._Element | None:
-    """The tree of what ``trafilatura.extract(output_format="xml")`` returns, cleaned as it cleans it,
-    without the content fingerprint it computes for every page (a simhash: a fifth of its time on
-    portal pages), which is never read here, and without printing it to a string to be parsed again."""
+    """The tree of what ``trafilatura.extract(output_format="xml")`` returns, cleaned as it cleans it
+    (its own round trip through a string included: its parser drops blank text), without the content
+    fingerprint it computes for every page (a simhash: a fifth of its time on portal pages), which is
+    never read here, and without the pretty-printed string it returns, which would be parsed again."""
     options = _extractor(images, tuple(sorted(focus.items())))
     result = bare_extraction(document, options=options, as_dict=False)
     if not isinstance(result, Document):
