@@ -17,7 +17,7 @@ import json
 import re
 import unicodedata
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -94,9 +94,10 @@ def _matcher(css: str) -> Callable[[etree._Element], bool]:
     return matches
 
 
-def _picked(root: etree._Element, matches: Callable[[etree._Element], bool]) -> list[etree._Element]:
-    """The elements at or under ``root`` that ``matches`` picks, in document order."""
-    return [element for element in root.iter(etree.Element) if matches(element)]
+def _picked(root: etree._Element, matches: Callable[[etree._Element], bool]) -> Iterator[etree._Element]:
+    """The elements at or under ``root`` that ``matches`` picks, in document order, found as they are
+    read: the first date line on a page ends the walk."""
+    return (element for element in root.iter(etree.Element) if matches(element))
 
 
 _IS_CAPTION, _IS_BYLINE, _IS_DATE = map(_matcher, (_CAPTION_NODES, _BYLINE_NODES, _DATE_NODES))

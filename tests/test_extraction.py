@@ -98,7 +98,7 @@ def test_the_generic_path_s_node_tests_pick_what_their_css_picks(css: str) -> No
         html = case.html if isinstance(case.html, str) else decode_html(case.html)
         page = parsel.Selector(root=archive.extract.create_root_node(html, archive.extract._HtmlParser))
         want = [n.root for n in page.css(selector)]
-        assert archive.extract._picked(page.root, matches) == want, case.name
+        assert list(archive.extract._picked(page.root, matches)) == want, case.name
         picked += len(want)
     assert picked  # the pages have such nodes: the comparison is not of empty lists
 
