@@ -52,7 +52,11 @@ EXTENSIONS = {
     "crawler.extensions.runrecord.RunRecord": 100,
     "crawler.extensions.progress.ProgressLine": 500,
     "crawler.extensions.selectorreport.SelectorReport": 600,
+    "crawler.extensions.gcpolicy.GcPolicy": 700,
 }
+# Objects allocated between two collections of the youngest (crawler/extensions/gcpolicy.py); 0 leaves
+# Python's default (700).
+GC_THRESHOLD = 10_000
 # Cluster mode (crawler/cluster.py) when CLUSTER_REDIS_URL names the Redis server the workers share.
 ADDONS = {"crawler.cluster.ClusterAddon": 0}
 CLUSTER_REDIS_URL = None
