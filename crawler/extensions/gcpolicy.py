@@ -6,7 +6,11 @@ starts a collection every 700 new objects, and every tenth of those a wider one,
 young and still alive: on a busy crawl that walking is a large share of the crawl process's CPU
 (bench/crawl.py; where the time goes: docs/crawling.md). A higher first threshold collects the same
 cycles, later and in fewer passes. What the process holds when its first crawl starts (modules,
-settings, profiles) lives as long as the process: it is frozen once, out of every later collection.
+settings, profiles) lives as long as the process: it is frozen once, out of every later collection,
+which makes a pass over the whole heap cheap enough to run after every wider one: a finished portal's
+crawler (engine, spider, slots: cycles that outlived the young passes) is freed about as soon as it would
+have been with Python's default, and a night over a thousand portals keeps its memory
+(bench/nightly.py).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ class GcPolicy:
         if cls.active > 1:
             return
         cls.saved = gc.get_threshold()
-        gc.set_threshold(self.threshold, *cls.saved[1:])
+        gc.set_threshold(self.threshold, cls.saved[1], 1)  # the whole heap after every wider pass
         if not cls.frozen:
             # once: freezing again at each start would also freeze whatever cyclic garbage a
             # finished crawl left for the next collection, and keep it for good
