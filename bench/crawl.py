@@ -326,6 +326,8 @@ def main() -> None:
     if args.run:
         run(args.run, args.portal, args.origin, args.db)
         return
+    if args.repeat < 1:
+        raise SystemExit("--repeat must be at least 1")
     cores = default_workers()
     chosen = [layout for layout in layouts(args.cases if args.cases.is_dir() else None)
               if not args.only or layout.name in args.only]
@@ -335,8 +337,6 @@ def main() -> None:
         scratch, profiles = Path(scratch_name), Path(scratch_name) / "profiles"
         profiles.mkdir()
         write_profiles(profiles, chosen)
-        if args.repeat < 1:
-            raise SystemExit("--repeat must be at least 1")
         results = [measure(layout, args.count, scratch, profiles, cores, args.repeat) for layout in chosen]
         small = None
         if not args.only:

@@ -54,8 +54,8 @@ EXTENSIONS = {
     "crawler.extensions.selectorreport.SelectorReport": 600,
     "crawler.extensions.gcpolicy.GcPolicy": 700,
 }
-# Objects allocated between two collections of the youngest (crawler/extensions/gcpolicy.py); 0 leaves
-# Python's default (700).
+# Objects allocated between two collections of the youngest while crawls run, a full collection after
+# every wider one (crawler/extensions/gcpolicy.py); 0 leaves Python's default (700, 10, 10).
 GC_THRESHOLD = 10_000
 # Cluster mode (crawler/cluster.py) when CLUSTER_REDIS_URL names the Redis server the workers share.
 ADDONS = {"crawler.cluster.ClusterAddon": 0}

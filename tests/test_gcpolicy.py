@@ -16,7 +16,11 @@ def _engine(crawler: object, signal: object) -> None:
     crawler.signals.send_catch_log(signal)  # type: ignore[attr-defined]
 
 
-def test_crawls_collect_less_often_while_they_run_and_the_default_comes_back() -> None:
+def test_crawls_collect_less_often_while_they_run_and_the_default_comes_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(GcPolicy, "frozen", False)  # as in a process that has not crawled yet
+    gc.unfreeze()
     before = gc.get_threshold()
     threshold = before[0] * 7 + 1  # neither Python's default nor the project's
     first, second = (get_crawler(settings_dict={"GC_THRESHOLD": threshold, "MEMUSAGE_ENABLED": False})

@@ -3,7 +3,7 @@
 A crawl allocates thousands of objects a page (requests, responses, deferreds, items, the workers'
 results), nearly all freed by reference counting the moment they are done with. Python's default
 starts a collection every 700 new objects, and every tenth of those a wider one, each walking what is
-young and still alive: on a busy crawl that walking is a large share of the crawl process's CPU
+young and still alive: on a busy crawl that walking was about a tenth of the crawl process's CPU
 (bench/crawl.py; where the time goes: docs/crawling.md). A higher first threshold collects the same
 cycles, later and in fewer passes. What the process holds when its first crawl starts (modules,
 settings, profiles) lives as long as the process: it is frozen once, out of every later collection,
