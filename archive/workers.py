@@ -57,10 +57,10 @@ class WorkerPool:
     share one), started on first use and stopped when the last user leaves.
 
     Calls go to the workers in batches, the way Nagle's algorithm sends a socket's bytes: at once while
-    fewer than two batches per worker are out (one being worked on, one waiting in its queue), else
-    gathered until a batch comes back (or ``batch`` calls wait). An idle worker is never kept waiting,
-    and a busy pool gets a batch of pages for one trip through the executor's queues and threads,
-    whose cost per trip, paid by the crawl's process, is as much as a small page's fetch.
+    fewer batches than workers are out (a worker may be idle), else gathered until a batch comes back
+    (or ``batch`` calls wait). A trip through the executor's queues and threads costs the crawl's
+    process as much as a small page's fetch, whatever the batch holds: while the workers keep up,
+    each call goes alone, and once they are all busy, what comes meanwhile goes in one trip.
 
     ``workers=0`` extracts in the calling process (for debugging, and for a single core).
     """
@@ -105,7 +105,7 @@ class WorkerPool:
             return future
         with self._lock:
             self._gathered.append((fn, args, future))
-            if self._out >= 2 * self.workers and len(self._gathered) < self.batch:
+            if self._out >= self.workers and len(self._gathered) < self.batch:
                 return future
             calls, self._gathered = self._gathered, []
             self._out += 1

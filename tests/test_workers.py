@@ -110,7 +110,7 @@ def test_a_busy_pool_sends_calls_in_batches_and_each_call_gets_its_own_outcome()
             else:  # what cannot come back from the worker comes back as its message
                 with pytest.raises(RuntimeError, match="_UnpicklableError"):
                     future.result()
-        # two batches out at once (one worked on, one queued), the rest gathered up to 4 a trip
+        # one batch out per worker, the rest gathered up to 4 a trip
         assert -(-len(calls) // pool.batch) <= pool.trips < len(calls)
     finally:
         pool.leave()
@@ -120,7 +120,7 @@ def test_a_call_cancelled_while_gathered_is_never_run(tmp_path: Path) -> None:
     pool = WorkerPool(1)
     pool.join()
     try:
-        busy = [pool.submit(_slow_square, n) for n in range(2)]  # the batches out: what follows gathers
+        busy = [pool.submit(_slow_square, n) for n in range(2)]  # the first goes out: what follows gathers
         marker = tmp_path / "ran"
         cancelled = pool.submit(marker.touch)
         assert cancelled.cancel()
