@@ -76,14 +76,18 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 # The three crawls, each run in its own process by `bench/crawl.py --run KIND`. ----------------
-def run(kind: str, portal: str, origin: str, db: str) -> None:
+def run(kind: str, portal: str, origin: str, db: str, progress: str) -> None:
     from scrapy.crawler import CrawlerProcess
 
+    from bench.crawl import Progress as Counter  # the class the crawl's settings name (this is __main__)
+    from crawler import settings as project
     from crawler.runner import project_settings, run_crawl
     from crawler.spiders.portal import PortalSpider
 
+    counted = {**BENCH_SETTINGS, "BENCH_PROGRESS": progress,
+               "EXTENSIONS": {**project.EXTENSIONS, "bench.crawl.Progress": 900}}
     if kind == "ours":
-        run_crawl([portal], db, {portal: origin}, BENCH_SETTINGS)
+        run_crawl([portal], db, {portal: origin}, counted)
         return
 
     class NaiveSpider(PortalSpider):
@@ -97,11 +101,49 @@ def run(kind: str, portal: str, origin: str, db: str) -> None:
                 self.db = sqlite_utils.Database(f"{db}.naive")
             text = trafilatura.extract(response.text)
             self.db["articles"].insert({"url": response.url, "text": text}, pk="url", replace=True)
+            Counter.tick()
 
     spider = PortalSpider if kind == "raw" else NaiveSpider
-    process = CrawlerProcess(project_settings({**BENCH_SETTINGS, "ARCHIVE_DB": db, "ITEM_PIPELINES": {}}))
+    process = CrawlerProcess(project_settings({**counted, "ARCHIVE_DB": db, "ITEM_PIPELINES": {}}))
     process.crawl(spider, portal=portal, origin=origin)
     process.start()
+
+
+class Progress:
+    """In a crawl's process: the article pages it is done with (stored, for portal-archive), written
+    to the file BENCH_PROGRESS names as each one is, so that the bench reads CPU per page against
+    pages done, not pages fetched: portal-archive fetches ahead of its extraction workers."""
+
+    done = 0
+    fd: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: object) -> Progress:
+        from scrapy import signals
+        from scrapy.exceptions import NotConfigured
+
+        if not (path := crawler.settings.get("BENCH_PROGRESS")):  # type: ignore[attr-defined]
+            raise NotConfigured
+        cls.fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        extension = cls()
+        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)  # type: ignore[attr-defined]
+        return extension
+
+    def item_scraped(self, **_: object) -> None:
+        self.tick()
+
+    @classmethod
+    def tick(cls) -> None:
+        cls.done += 1
+        if cls.fd is not None:
+            os.pwrite(cls.fd, b"%12d" % cls.done, 0)
+
+
+def _done(path: Path) -> int | None:
+    try:
+        return int(path.read_bytes() or b"0")
+    except (OSError, ValueError):  # not written yet, or read mid-write
+        return None
 
 
 # What is crawled. ------------------------------------------------------------------------------
@@ -218,13 +260,36 @@ class Crawl:
     cpu_crawl: float  # CPU seconds of the crawl's process
     cpu_workers: float  # of its descendants (the extraction workers and their forkserver)
     cpu_server: float  # of this process, which serves the pages
+    # CPU seconds per page of the three once the crawl is past starting (see steady())
+    steady: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     @property
     def rate(self) -> float:
         return self.pages / self.seconds
 
-    def per_page(self, seconds: float) -> float:
-        return seconds * 1000 / max(1, self.pages)
+    @property
+    def fixed(self) -> tuple[float, float]:
+        """CPU seconds of the crawl's process and of its workers besides their CPU per page: the cost of
+        starting (imports, the forkserver, warming caches, the first listings)."""
+        return (max(0.0, self.cpu_crawl - self.steady[0] * self.pages),
+                max(0.0, self.cpu_workers - self.steady[1] * self.pages))
+
+
+# The share of a crawl's pages its CPU per page is not read over: starting (imports, the forkserver,
+# warming caches, the first listing pages) is a cost of the run, not of a page.
+SKIPPED = 0.2
+
+
+def steady(marks: list[tuple[int, float, float, float]], pages: int) -> tuple[float, float, float] | None:
+    """CPU seconds per page of the crawl, its workers and the server from the first sample where SKIPPED
+    of the pages were done to the end of the crawl, from samples (pages done, CPU of the three so far);
+    None when the crawl was over before that. (The few pages on their way through the pipeline at that
+    sample are done after it: they count against the figure, which errs high.)"""
+    start = next((m for m in marks if m[0] >= SKIPPED * pages), None)
+    if start is None or pages - start[0] < 0.5 * pages:
+        return None
+    done = pages - start[0]
+    return tuple((e - s) / done for s, e in zip(start[1:], marks[-1][1:], strict=True))  # type: ignore[return-value]
 
 
 def crawl(kind: str, layout: Layout, served: Served, scratch: Path, profiles: Path | None = None) -> Crawl:
@@ -234,22 +299,34 @@ def crawl(kind: str, layout: Layout, served: Served, scratch: Path, profiles: Pa
     # As a module: run as a file, bench/ would come first on sys.path and its incremental.py would
     # shadow Twisted's `incremental` package.
     env = {**os.environ, **({"PORTAL_ARCHIVE_PROFILES": str(profiles)} if profiles else {})}
+    progress = scratch / f"{layout.name}-{kind}.progress"
+    progress.unlink(missing_ok=True)
     child = subprocess.Popen([sys.executable, "-m", "bench.crawl", "--run", kind, "--portal", layout.portal,
-                              "--origin", served.origin, "--db", str(db)], cwd=ROOT, env=env)
-    peak, cpu = 0, {}
+                              "--origin", served.origin, "--db", str(db), "--progress", str(progress)],
+                             cwd=ROOT, env=env)
+    peak, cpu, marks = 0, {}, []
     while child.poll() is None:
         peak = max(peak, tree_rss(child.pid))
         tree_cpu(child.pid, cpu)
+        if (done := _done(progress)) is not None:
+            marks.append((done, cpu.get(child.pid, 0.0), sum(v for p, v in cpu.items() if p != child.pid),
+                          time.process_time()))
         time.sleep(0.05)
     seconds, server_cpu = time.monotonic() - started, time.process_time() - server_cpu
     if child.returncode:
         raise SystemExit(f"the {kind} crawl of {layout.name} failed (exit {child.returncode})")
     size = sum(p.stat().st_size for p in scratch.glob(f"{db.name}*") if not p.name.endswith(".lock"))
-    result = Crawl(layout.name, kind, served.answered() - first, seconds, peak, size,
-                   cpu.get(child.pid, 0.0), sum(v for p, v in cpu.items() if p != child.pid), server_cpu)
+    pages = served.answered() - first
+    result = Crawl(layout.name, kind, pages, seconds, peak, size, cpu.get(child.pid, 0.0),
+                   sum(v for p, v in cpu.items() if p != child.pid), server_cpu)
+    per_page = steady(marks, pages)
+    if per_page is None:
+        raise SystemExit(f"the {kind} crawl of {layout.name} was over too fast to read its CPU per page: "
+                         "raise --count")
+    result.steady = per_page
     print(f"{layout.name}: {KINDS[kind]}: {result.pages} pages in {seconds:.1f} s = {result.rate:.1f} pages/s, "
-          f"CPU ms/page crawl {result.per_page(result.cpu_crawl):.1f} workers "
-          f"{result.per_page(result.cpu_workers):.1f} server {result.per_page(result.cpu_server):.1f}, "
+          f"CPU ms/page crawl {per_page[0] * 1000:.2f} workers {per_page[1] * 1000:.2f} server "
+          f"{per_page[2] * 1000:.2f} (fixed: crawl {result.fixed[0]:.1f} s, workers {result.fixed[1]:.1f} s), "
           f"peak RSS {peak / 2**20:.0f} MiB", flush=True)
     return result
 
@@ -282,8 +359,8 @@ class Result:
 
     def goals(self) -> dict[str, tuple[float, bool]]:
         raw, naive, ours = self.crawls["raw"], self.crawls["naive"], self.crawls["ours"]
-        crawl_cpu = ours.per_page(ours.cpu_crawl) / raw.per_page(raw.cpu_crawl)
-        extraction = ours.per_page(ours.cpu_workers) / (self.cost * 1000)
+        crawl_cpu = ours.steady[0] / raw.steady[0]
+        extraction = ours.steady[1] / self.cost
         return {
             "× naive": (ours.rate / naive.rate, ours.rate / naive.rate >= 1.5),
             "of ceiling": (ours.rate / self.ceiling, ours.rate / self.ceiling >= 0.8),
@@ -322,9 +399,10 @@ def main() -> None:
     parser.add_argument("--portal", help=argparse.SUPPRESS)
     parser.add_argument("--origin", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--progress", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
-        run(args.run, args.portal, args.origin, args.db)
+        run(args.run, args.portal, args.origin, args.db, args.progress)
         return
     if args.repeat < 1:
         raise SystemExit("--repeat must be at least 1")
@@ -347,8 +425,9 @@ def main() -> None:
 
 def report(results: list[Result], small: Crawl | None, args: argparse.Namespace, cores: int) -> None:
     table = ["| layout | raw pages/s | naive pages/s | portal-archive pages/s | ceiling | × naive | of ceiling "
-             "| CPU ms/page: crawl (raw, ours) | workers (ours) | trafilatura alone | server | peak RSS (ours) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| CPU ms/page: crawl (raw, ours) | workers (ours) | trafilatura alone | server "
+             "| fixed CPU s: crawl (raw, ours), workers | peak RSS (ours) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     missed = []
     for r in results:
         raw, naive, ours = r.crawls["raw"], r.crawls["naive"], r.crawls["ours"]
@@ -356,9 +435,10 @@ def report(results: list[Result], small: Crawl | None, args: argparse.Namespace,
         missed += [f"{r.layout.name}: {name} {value:.2f}" for name, (value, met) in goals.items() if not met]
         table.append(
             f"| {r.layout.label} | {raw.rate:.0f} | {naive.rate:.1f} | {ours.rate:.1f} | {r.ceiling:.1f} | "
-            f"{goals['× naive'][0]:.2f} | {goals['of ceiling'][0]:.0%} | {raw.per_page(raw.cpu_crawl):.1f}, "
-            f"{ours.per_page(ours.cpu_crawl):.1f} | {ours.per_page(ours.cpu_workers):.1f} | {r.cost * 1000:.1f} | "
-            f"{ours.per_page(ours.cpu_server):.1f} | {ours.peak_rss / 2**20:.0f} MiB |")
+            f"{goals['× naive'][0]:.2f} | {goals['of ceiling'][0]:.0%} | {raw.steady[0] * 1000:.2f}, "
+            f"{ours.steady[0] * 1000:.2f} | {ours.steady[1] * 1000:.2f} | {r.cost * 1000:.2f} | "
+            f"{ours.steady[2] * 1000:.2f} | {raw.fixed[0]:.1f}, {ours.fixed[0]:.1f}, {ours.fixed[1]:.1f} | "
+            f"{ours.peak_rss / 2**20:.0f} MiB |")
     lines = [f"goals missed: {'; '.join(missed)}" if missed else "every goal met on every layout"]
     if small:
         twin = results[0].crawls["ours"]
@@ -376,7 +456,11 @@ def report(results: list[Result], small: Crawl | None, args: argparse.Namespace,
         f"{args.repeat} rounds of the three in mirrored order (raw, naive, ours, ours, naive, raw), each "
         "kind's fastest run shown (the VM's speed drifts by half within minutes). Wall "
         "time includes starting Python and Scrapy. CPU is read from /proc every 50 ms: the crawl's process, "
-        "its extraction workers (with their forkserver), and the serving process. trafilatura alone: "
+        "its extraction workers (with their forkserver), and the serving process; CPU per page is read "
+        f"from the moment the crawl's process had done {SKIPPED:.0%} of the pages (stored them, for "
+        "portal-archive; it writes its count to a file as it goes) to its end, as trafilatura alone is timed "
+        "warm; what the start cost besides (imports, the forkserver, warming caches, the first listings) is "
+        "the fixed CPU. trafilatura alone: "
         "trafilatura.extract on one core over 300 of the layout's pages as served, after a first pass over "
         "them (a crawl extracts with trafilatura's caches warm), timed before, between and after the rounds, "
         "the mean of them. Goals: at least 1.5× "
