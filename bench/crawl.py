@@ -24,14 +24,15 @@ robots.txt obeyed, politeness delays off, photos and documents not fetched):
 
 Per crawl: pages/s, peak RSS of the whole process tree, and CPU milliseconds per article page of the
 crawl's process, of its extraction workers (and their forkserver) and of the serving process, read from
-/proc every 50 ms. A shared VM's speed drifts by half within minutes, so one crawl of each kind would
-compare moments, not code: the three are run REPEAT times in an order that mirrors itself (raw, naive,
-ours, ours, naive, raw, ...), and each kind's fastest run is kept, as timeit keeps its best. Per layout:
-plain ``trafilatura.extract``'s cost per page on one core, timed over 300 of the pages as served after a
-first pass over them (a crawl runs warm), before, between and after the rounds, the mean of them; and
-the CPU ceiling
-``cores / (1 / raw fetch rate + trafilatura cost per page)``. Then the memory of portal-archive on
-SMALL and COUNT twin articles. Figures go to BENCHMARKS.md.
+/proc every 50 ms, from the moment the crawl's process has done a fifth of its pages (it writes how many
+to a file: Progress) to its end; what starting cost besides is the fixed CPU. A shared VM's speed drifts
+by half within minutes, so one crawl of each kind would compare moments, not code: the three are run
+REPEAT times in an order that mirrors itself (raw, naive, ours, ours, naive, raw, ...), and each kind's
+fastest run is kept, as timeit keeps its best. Per layout: plain ``trafilatura.extract``'s cost per page
+on one core, timed over 300 of the pages as served after a first pass over them (a crawl runs warm),
+before, between and after the rounds, the mean of them; and the CPU ceiling
+``cores / (1 / raw fetch rate + trafilatura cost per page)``. Then the memory of portal-archive on SMALL
+and COUNT twin articles. Figures go to BENCHMARKS.md.
 """
 
 from __future__ import annotations
