@@ -62,6 +62,18 @@ class Article:
     extractor: str
     story: str | None = None  # the key reposts of this story share (see archive.text.story_key)
 
+    def __getstate__(self) -> dict:
+        # pickled (to and from the extraction workers) without the text its paragraphs make up
+        state = self.__dict__.copy()
+        if state["text"] == "\n".join(state["paragraphs"]):
+            state["text"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if state["text"] is None:
+            state = {**state, "text": "\n".join(state["paragraphs"])}
+        self.__dict__.update(state)
+
     def as_dict(self) -> dict:
         """What `portal-archive extract` prints: the story key is the archive's business."""
         fields = asdict(self)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import pickle
 import shutil
 import sqlite3
 import subprocess
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.model import Article
 from archive.samples.server import SampleSite
 from archive.workers import WorkerPool
 from tests.conftest import ROOT, cli, crawl_args, rows
@@ -114,6 +117,19 @@ def test_a_busy_pool_sends_calls_in_batches_and_each_call_gets_its_own_outcome()
         assert -(-len(calls) // pool.batch) <= pool.trips < len(calls)
     finally:
         pool.leave()
+
+
+def test_an_article_crosses_to_and_from_the_workers_without_its_text_twice() -> None:
+    paragraphs = ["Đảng ủy phường Hải Hòa tổ chức Đại hội điểm.", "Thu Hằng (Trung tâm TT&VH Móng Cái)"]
+    article = Article(url="https://mongcai.gov.vn/a", portal="mongcai", title="Đại hội điểm",
+                      text="\n".join(paragraphs), paragraphs=paragraphs, captions=[], author=None, unit=None,
+                      published=None, published_from=None, content_hash="h", extractor="generic", story="s")
+    sent = pickle.dumps(article)
+    assert pickle.loads(sent) == article
+    assert sent.count("Hải Hòa".encode()) == 1  # the paragraphs carry it; the text is made again from them
+    # a text that is not its paragraphs joined (none is made so, but the model allows it) is kept as it is
+    odd = dataclasses.replace(article, text="Một văn bản khác")
+    assert pickle.loads(pickle.dumps(odd)) == odd
 
 
 def test_a_call_cancelled_while_gathered_is_never_run(tmp_path: Path) -> None:
