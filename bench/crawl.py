@@ -261,8 +261,7 @@ class Crawl:
     cpu_crawl: float  # CPU seconds of the crawl's process
     cpu_workers: float  # of its descendants (the extraction workers and their forkserver)
     cpu_server: float  # of this process, which serves the pages
-    # CPU seconds per page of the three once the crawl is past starting (see steady())
-    steady: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    steady: tuple[float, float, float]  # CPU seconds per page of the three once past starting (steady())
 
     @property
     def rate(self) -> float:
@@ -293,6 +292,11 @@ def steady(marks: list[tuple[int, float, float, float]], pages: int) -> tuple[fl
     return tuple((e - s) / done for s, e in zip(start[1:], marks[-1][1:], strict=True))  # type: ignore[return-value]
 
 
+def _crawl_and_workers(cpu: dict[int, float], pid: int) -> tuple[float, float]:
+    """CPU seconds so far of the crawl's process and of its descendants, from tree_cpu's record."""
+    return cpu.get(pid, 0.0), sum(v for p, v in cpu.items() if p != pid)
+
+
 def crawl(kind: str, layout: Layout, served: Served, scratch: Path, profiles: Path | None = None) -> Crawl:
     db = scratch / f"{layout.name}-{kind}.db"
     first = served.answered()
@@ -310,21 +314,19 @@ def crawl(kind: str, layout: Layout, served: Served, scratch: Path, profiles: Pa
         peak = max(peak, tree_rss(child.pid))
         tree_cpu(child.pid, cpu)
         if (done := _done(progress)) is not None:
-            marks.append((done, cpu.get(child.pid, 0.0), sum(v for p, v in cpu.items() if p != child.pid),
-                          time.process_time()))
+            marks.append((done, *_crawl_and_workers(cpu, child.pid), time.process_time()))
         time.sleep(0.05)
     seconds, server_cpu = time.monotonic() - started, time.process_time() - server_cpu
     if child.returncode:
         raise SystemExit(f"the {kind} crawl of {layout.name} failed (exit {child.returncode})")
     size = sum(p.stat().st_size for p in scratch.glob(f"{db.name}*") if not p.name.endswith(".lock"))
     pages = served.answered() - first
-    result = Crawl(layout.name, kind, pages, seconds, peak, size, cpu.get(child.pid, 0.0),
-                   sum(v for p, v in cpu.items() if p != child.pid), server_cpu)
     per_page = steady(marks, pages)
     if per_page is None:
         raise SystemExit(f"the {kind} crawl of {layout.name} was over too fast to read its CPU per page: "
                          "raise --count")
-    result.steady = per_page
+    result = Crawl(layout.name, kind, pages, seconds, peak, size, *_crawl_and_workers(cpu, child.pid),
+                   server_cpu, per_page)
     print(f"{layout.name}: {KINDS[kind]}: {result.pages} pages in {seconds:.1f} s = {result.rate:.1f} pages/s, "
           f"CPU ms/page crawl {per_page[0] * 1000:.2f} workers {per_page[1] * 1000:.2f} server "
           f"{per_page[2] * 1000:.2f} (fixed: crawl {result.fixed[0]:.1f} s, workers {result.fixed[1]:.1f} s), "

@@ -7,7 +7,7 @@ from bench.crawl import SKIPPED, Crawl, steady
 
 def _marks(pages: int, start: float, per_page: float) -> list[tuple[int, float, float, float]]:
     """Samples of a crawl that costs ``start`` CPU seconds before its first page and ``per_page`` for
-    each (its workers twice that, the server a tenth): (pages answered, CPU of the three so far)."""
+    each (its workers twice that, the server a tenth): (pages done, CPU of the three so far)."""
     def at(done: int) -> tuple[int, float, float, float]:
         crawl = start + per_page * done
         return done, crawl, 2 * crawl, per_page * done / 10
@@ -28,9 +28,9 @@ def test_cpu_per_page_leaves_out_the_cost_of_starting() -> None:
 
 
 def test_pages_still_in_the_pipeline_count_against_the_figure() -> None:
-    """Answered pages that are extracted later cost CPU after the sample: the figure errs high, not low."""
+    """Pages counted done before their CPU is all spent cost CPU after the sample: the figure errs high."""
     pages, per_page, backlog = 1000, 0.004, 100
-    # the workers lag the server by `backlog` pages, and work them off after the last is answered
+    # the CPU lags the count by `backlog` pages, spent after the last page is counted
     marks = [(done, 0.0, per_page * max(0, done - backlog), 0.0) for done in range(0, pages + 1, 10)]
     marks.append((pages, 0.0, per_page * pages, 0.0))
     rate = steady(marks, pages)
