@@ -8,6 +8,8 @@ so that the process writing the archive only writes.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -49,7 +51,43 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-Call = tuple[Callable[..., object], tuple[object, ...], Future]
+# A call, and what its outcome goes to: a future of submit(), or the asyncio future run() awaits.
+Call = tuple[Callable[..., object], tuple[object, ...], "Future | asyncio.Future"]
+
+
+def _start(target: Future | asyncio.Future) -> bool:
+    """Whether the call is still wanted, its future now running (an asyncio one cannot be marked so)."""
+    return target.set_running_or_notify_cancel() if isinstance(target, Future) else not target.done()
+
+
+def _settle(calls: list[Call], outcomes: list[tuple[bool, object]]) -> None:
+    """Hand each call its outcome: at once to a future of submit(), and to the asyncio futures of each
+    loop in one callback run in that loop (from any thread)."""
+    waiting: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, bool, object]]] = {}
+    for (_, _, target), (ok, value) in zip(calls, outcomes, strict=True):
+        if isinstance(target, Future):  # running: none was cancelled
+            if ok:
+                target.set_result(value)
+            else:
+                target.set_exception(value)  # type: ignore[arg-type]
+        else:
+            waiting.setdefault(target.get_loop(), []).append((target, ok, value))
+    for loop, settled in waiting.items():
+        _in_loop(loop, _wake, settled)
+
+
+def _wake(settled: list[tuple[asyncio.Future, bool, object]]) -> None:
+    for waiter, ok, value in settled:
+        if not waiter.done():  # its awaiting task was cancelled meanwhile
+            if ok:
+                waiter.set_result(value)
+            else:
+                waiter.set_exception(value)  # type: ignore[arg-type]
+
+
+def _in_loop(loop: asyncio.AbstractEventLoop, callback: Callable[..., object], *args: object) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nothing awaits there any more
+        loop.call_soon_threadsafe(callback, *args)
 
 
 class WorkerPool:
@@ -92,35 +130,50 @@ class WorkerPool:
             self._executor = None
             with self._lock:
                 left, self._gathered, self._out = self._gathered, [], 0
-            for _, _, future in left:
-                future.cancel()
+            for _, _, target in left:
+                if isinstance(target, Future):
+                    target.cancel()
+                else:
+                    _in_loop(target.get_loop(), target.cancel)
 
     def submit(self, fn: Callable[..., R], *args: object) -> Future[R]:
         future: Future[R] = Future()
+        self._add((fn, args, future))
+        return future
+
+    async def run(self, fn: Callable[..., R], *args: object) -> R:
+        """``fn(*args)`` in a worker, awaited in the running asyncio loop. The calls of a batch that comes
+        back are settled in their loop all at once, with one wake-up of it, where a future of
+        :meth:`submit` wrapped for asyncio would wake it (and write to its pipe) once per call."""
+        waiter: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._add((fn, args, waiter))
+        return await waiter
+
+    def _add(self, call: Call) -> None:
         if self._executor is None:
+            fn, args, _ = call
             try:
-                future.set_result(fn(*args))
-            except Exception as err:  # handed to whoever waits on the future
-                future.set_exception(err)
-            return future
+                outcome = (True, fn(*args))
+            except Exception as err:  # handed to whoever waits on the call
+                outcome = (False, err)
+            _settle([call], [outcome])
+            return
         with self._lock:
-            self._gathered.append((fn, args, future))
+            self._gathered.append(call)
             if self._out >= self.workers and len(self._gathered) < self.batch:
-                return future
+                return
             calls, self._gathered = self._gathered, []
             self._out += 1
         self._send(calls)
-        return future
 
     def _send(self, calls: list[Call]) -> None:
-        calls = [call for call in calls if call[2].set_running_or_notify_cancel()]  # not cancelled meanwhile
+        calls = [call for call in calls if _start(call[2])]  # not cancelled meanwhile
         try:
             if self._executor is None:
                 raise RuntimeError("the extraction workers were stopped")
             batch = self._executor.submit(_run_batch, [(fn, args) for fn, args, _ in calls])
         except Exception as err:  # a pool broken or shut down: every call of the batch fails with it
-            for _, _, future in calls:
-                future.set_exception(err)
+            _settle(calls, [(False, err)] * len(calls))
             self._returned()
             return
         self.trips += 1
@@ -132,11 +185,7 @@ class WorkerPool:
             outcomes = done.result()
         except BaseException as err:  # the batch as a whole (a worker killed, the pool shut down)
             outcomes = [(False, err)] * len(calls)
-        for (_, _, future), (ok, value) in zip(calls, outcomes, strict=True):  # running: none was cancelled
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+        _settle(calls, outcomes)
         self._returned()
 
     def _returned(self) -> None:

@@ -56,10 +56,10 @@ class ExtractPipeline:
             return item
         hints = Hints(published=item.listing_date, fetched_at=item.captured_at or item.fetched_at)
         async with self.window:
-            extracted = await asyncio.wrap_future(self.pool.submit(
+            extracted = await self.pool.run(
                 extract_page, item.body, item.url, item.portal, self.crawler.spider.profile.rules, hints,
                 item.content_type,
-            ))
+            )
         item.article, item.packed, item.sha256 = extracted.article, extracted.packed, extracted.sha256
         item.media = extracted.media
         self.crawler.stats.inc_value(f"extract/{item.article.extractor}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import pickle
@@ -115,6 +116,70 @@ def test_a_busy_pool_sends_calls_in_batches_and_each_call_gets_its_own_outcome()
                     future.result()
         # one batch out per worker, the rest gathered up to 4 a trip
         assert -(-len(calls) // pool.batch) <= pool.trips < len(calls)
+    finally:
+        pool.leave()
+
+
+def test_awaited_calls_get_their_outcomes_and_a_batch_wakes_the_loop_once() -> None:
+    pool = WorkerPool(1, batch=4)
+    pool.join()
+    try:
+        async def main() -> tuple[list, int]:
+            loop = asyncio.get_running_loop()
+            wakes = 0
+            threadsafe = loop.call_soon_threadsafe
+
+            def counted(*args: object) -> object:
+                nonlocal wakes
+                wakes += 1
+                return threadsafe(*args)
+
+            loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+            calls = list(range(30))
+            outcomes = await asyncio.gather(*(pool.run(_fails_oddly, n) for n in calls), return_exceptions=True)
+            return list(zip(calls, outcomes, strict=True)), wakes
+
+        outcomes, wakes = asyncio.run(main())
+        for n, outcome in outcomes:
+            if n % 3 == 0:
+                assert outcome == n * n
+            elif n % 3 == 1:
+                assert isinstance(outcome, ZeroDivisionError)
+            else:
+                assert isinstance(outcome, RuntimeError) and "_UnpicklableError" in str(outcome)
+        assert wakes == pool.trips < len(outcomes)  # one wake-up of the loop per batch, not per call
+    finally:
+        pool.leave()
+
+
+def test_an_awaited_call_whose_task_was_cancelled_while_gathered_is_never_run(tmp_path: Path) -> None:
+    pool = WorkerPool(1)
+    pool.join()
+    marker = tmp_path / "ran"
+    try:
+        async def main() -> list[int]:
+            busy = [asyncio.ensure_future(pool.run(_slow_square, n)) for n in range(2)]
+            cancelled = asyncio.ensure_future(pool.run(marker.touch))
+            await asyncio.sleep(0)  # each task has handed its call to the pool
+            cancelled.cancel()
+            return [*await asyncio.gather(*busy), await pool.run(_slow_square, 3)]
+
+        assert asyncio.run(main()) == [0, 1, 9]
+        assert not marker.exists()
+    finally:
+        pool.leave()
+
+
+def test_without_workers_an_awaited_call_runs_in_the_calling_process() -> None:
+    pool = WorkerPool(0)
+    pool.join()
+    try:
+        async def main() -> tuple[int, int]:
+            with pytest.raises(ZeroDivisionError):
+                await pool.run(divmod, 1, 0)
+            return await pool.run(os.getpid), pool.trips
+
+        assert asyncio.run(main()) == (os.getpid(), 0)
     finally:
         pool.leave()
 

@@ -10,7 +10,6 @@ loss) never counts as complete, so the next run walks past what it left half-don
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -224,8 +223,8 @@ class PortalSpider(scrapy.Spider):
 
     async def parse_listing(self, response: Response, overlap_left: int = 0) -> AsyncIterator[scrapy.Request]:
         """Queue the listing's new articles, then the next page unless the walk has reached old ground."""
-        listing = await asyncio.wrap_future(self.pool.submit(
-            read_listing, response.body, response.url, response.encoding, self.profile))
+        listing = await self.pool.run(
+            read_listing, response.body, response.url, response.encoding, self.profile)
         if listing.fell_back:  # recorded in crawl_runs, flagged by `status`
             self.crawler.stats.inc_value("discovery/listing_fallbacks")
             self.logger.warning("listing.item %r matched nothing: links read from the whole page: %s",

@@ -18,7 +18,6 @@ one as captured (``id_`` mementos), and hand them to the same extraction and sto
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -230,8 +229,8 @@ class WaybackSpider(scrapy.Spider):
             self.logger.warning("capture is not an HTML page, skipped: %s", response.url)
             return
         if kind == "listing":
-            listing = await asyncio.wrap_future(self.pool.submit(
-                read_listing, response.body, url, response.encoding, self.profile))
+            listing = await self.pool.run(
+                read_listing, response.body, url, response.encoding, self.profile)
             for link, date in listing.links:
                 if link in self.indexed or link in self.known or link in self.asked:
                     continue
