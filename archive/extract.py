@@ -606,9 +606,17 @@ def _with_sibling_blocks(root: etree._Element, paragraphs: list[str]) -> list[st
             chunks.setdefault(signature, set()).add(block.getparent())
     if all(len(parents) < 2 for parents in chunks.values()):
         return paragraphs
-    keys = {p: _key(p) for p in paragraphs if len(p) >= 80}
+    # Where trafilatura printed every block as it is (a block's text is long: one of 80 characters or
+    # more is in it), none was left out, and no key need be made. A block's text with its spaces folded
+    # that is a paragraph is what clean() makes of it (the paragraph is NFC, so it is too).
+    whole = {p for p in paragraphs if len(p) >= 80}
+    raw = [_STRING(b) for b in blocks]
+    folded = [" ".join(r.split()) for r in raw]
+    if all(f in whole for f in folded):
+        return paragraphs
+    texts = [f if f in whole else clean(r) for f, r in zip(folded, raw, strict=True)]
+    keys = {p: _key(p) for p in whole}
     kept = {keys[p]: n for n, p in enumerate(paragraphs) if p in keys}
-    texts = [clean(_STRING(b)) for b in blocks]
     # most blocks print a kept paragraph as trafilatura gave it: their key is known
     text_keys = [keys[t] if t in keys else _key(t) for t in texts]
     used = [k in kept for k in text_keys]
