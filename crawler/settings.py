@@ -47,6 +47,11 @@ REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
+# Scrapy's meta-refresh redirects, without decoding every page to look for one (crawler/middlewares).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.metarefresh.MetaRefreshMiddleware": 580,
+}
 EXTENSIONS = {
     "crawler.extensions.archivelock.ArchiveLock": 0,  # first: a crawl that cannot have the archive stops here
     "crawler.extensions.runrecord.RunRecord": 100,

@@ -17,7 +17,7 @@ from typing import Any
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
@@ -299,7 +299,7 @@ class PortalSpider(scrapy.Spider):
                 self.logger.error("article page answered %s: %s", response.status, url)
             yield Checked(self.portal_url(url), response.status)
             return
-        if not hasattr(response, "text") or not_html(response.body):
+        if not isinstance(response, TextResponse) or not_html(response.body):
             self.crawler.stats.inc_value("articles/not_html")
             self.logger.warning("not an HTML page (%s), skipped: %s",
                                 _str(response.headers.get("Content-Type")), response.url)

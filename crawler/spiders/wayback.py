@@ -38,6 +38,7 @@ from crawler.httprecord import exchange
 from crawler.items import FetchedPage
 from crawler.listing import read_listing
 from crawler.profile import Profile, load_profile
+from crawler.settings import DOWNLOADER_MIDDLEWARES
 from crawler.store import Store
 
 WAYBACK = "https://web.archive.org"
@@ -72,7 +73,8 @@ class WaybackSpider(scrapy.Spider):
     custom_settings = {  # noqa: RUF012 (Scrapy's own class attribute)
         "AUTOTHROTTLE_ENABLED": False,  # the service's limits, not the latency, set the pace
         "ROBOTSTXT_OBEY": False,  # the archive's robots.txt is not the portal's; every memento is asked by hand
-        "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.retryafter.RetryAfter": 560},
+        # the project's, with a 429 waited out: a spider's dict replaces the project's whole
+        "DOWNLOADER_MIDDLEWARES": {**DOWNLOADER_MIDDLEWARES, "crawler.middlewares.retryafter.RetryAfter": 560},
         # A 429 is waited out (RetryAfter), never retried at once as Scrapy's retries would.
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
     }
