@@ -66,10 +66,7 @@ def _settle(calls: list[Call], outcomes: list[tuple[bool, object]]) -> None:
     waiting: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, bool, object]]] = {}
     for (_, _, target), (ok, value) in zip(calls, outcomes, strict=True):
         if isinstance(target, Future):  # running: none was cancelled
-            if ok:
-                target.set_result(value)
-            else:
-                target.set_exception(value)  # type: ignore[arg-type]
+            _resolve(target, ok, value)
         else:
             waiting.setdefault(target.get_loop(), []).append((target, ok, value))
     for loop, settled in waiting.items():
@@ -79,10 +76,14 @@ def _settle(calls: list[Call], outcomes: list[tuple[bool, object]]) -> None:
 def _wake(settled: list[tuple[asyncio.Future, bool, object]]) -> None:
     for waiter, ok, value in settled:
         if not waiter.done():  # its awaiting task was cancelled meanwhile
-            if ok:
-                waiter.set_result(value)
-            else:
-                waiter.set_exception(value)  # type: ignore[arg-type]
+            _resolve(waiter, ok, value)
+
+
+def _resolve(future: Future | asyncio.Future, ok: bool, value: object) -> None:
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)  # type: ignore[arg-type]
 
 
 def _in_loop(loop: asyncio.AbstractEventLoop, callback: Callable[..., object], *args: object) -> None:

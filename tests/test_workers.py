@@ -11,6 +11,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,14 +53,21 @@ def test_reextraction_in_workers_matches_one_process(crawled: Path, tmp_path: Pa
     assert archive_content(pooled) == archive_content(single) == archive_content(crawled)
 
 
+@contextmanager
+def joined(pool: WorkerPool) -> Iterator[WorkerPool]:
+    pool.join()
+    try:
+        yield pool
+    finally:
+        pool.leave()
+
+
 def _slow_square(n: int) -> int:
     time.sleep(0.01)
     return n * n
 
 
 def test_the_pool_keeps_order_and_a_bounded_number_of_pages_in_flight() -> None:
-    pool = WorkerPool(2)
-    pool.join()
     pulled: list[int] = []
 
     def items():
@@ -66,23 +75,16 @@ def test_the_pool_keeps_order_and_a_bounded_number_of_pages_in_flight() -> None:
             pulled.append(n)
             yield n
 
-    try:
+    with joined(WorkerPool(2)) as pool:
         results = pool.map(_slow_square, items(), window=6)
         first = next(results)
         assert first == 0 and len(pulled) <= 6  # the first result came before more than 6 were read
         assert [first, *results] == [n * n for n in range(40)]
-    finally:
-        pool.leave()
 
 
 def test_a_failed_extraction_in_a_worker_reaches_the_caller() -> None:
-    pool = WorkerPool(1)
-    pool.join()
-    try:
-        with pytest.raises(ZeroDivisionError):
-            pool.submit(divmod, 1, 0).result()
-    finally:
-        pool.leave()
+    with joined(WorkerPool(1)) as pool, pytest.raises(ZeroDivisionError):
+        pool.submit(divmod, 1, 0).result()
 
 
 class _UnpicklableError(Exception):
@@ -100,9 +102,7 @@ def _fails_oddly(n: int) -> int:
 
 
 def test_a_busy_pool_sends_calls_in_batches_and_each_call_gets_its_own_outcome() -> None:
-    pool = WorkerPool(1, batch=4)
-    pool.join()
-    try:
+    with joined(WorkerPool(1, batch=4)) as pool:
         calls = list(range(30))
         futures = [pool.submit(_fails_oddly, n) for n in calls]
         for n, future in zip(calls, futures, strict=True):
@@ -116,14 +116,10 @@ def test_a_busy_pool_sends_calls_in_batches_and_each_call_gets_its_own_outcome()
                     future.result()
         # one batch out per worker, the rest gathered up to 4 a trip
         assert -(-len(calls) // pool.batch) <= pool.trips < len(calls)
-    finally:
-        pool.leave()
 
 
 def test_awaited_calls_get_their_outcomes_and_a_batch_wakes_the_loop_once() -> None:
-    pool = WorkerPool(1, batch=4)
-    pool.join()
-    try:
+    with joined(WorkerPool(1, batch=4)) as pool:
         async def main() -> tuple[list, int]:
             loop = asyncio.get_running_loop()
             wakes = 0
@@ -148,15 +144,11 @@ def test_awaited_calls_get_their_outcomes_and_a_batch_wakes_the_loop_once() -> N
             else:
                 assert isinstance(outcome, RuntimeError) and "_UnpicklableError" in str(outcome)
         assert wakes == pool.trips < len(outcomes)  # one wake-up of the loop per batch, not per call
-    finally:
-        pool.leave()
 
 
 def test_an_awaited_call_whose_task_was_cancelled_while_gathered_is_never_run(tmp_path: Path) -> None:
-    pool = WorkerPool(1)
-    pool.join()
     marker = tmp_path / "ran"
-    try:
+    with joined(WorkerPool(1)) as pool:
         async def main() -> list[int]:
             busy = [asyncio.ensure_future(pool.run(_slow_square, n)) for n in range(2)]
             cancelled = asyncio.ensure_future(pool.run(marker.touch))
@@ -166,22 +158,16 @@ def test_an_awaited_call_whose_task_was_cancelled_while_gathered_is_never_run(tm
 
         assert asyncio.run(main()) == [0, 1, 9]
         assert not marker.exists()
-    finally:
-        pool.leave()
 
 
 def test_without_workers_an_awaited_call_runs_in_the_calling_process() -> None:
-    pool = WorkerPool(0)
-    pool.join()
-    try:
+    with joined(WorkerPool(0)) as pool:
         async def main() -> tuple[int, int]:
             with pytest.raises(ZeroDivisionError):
                 await pool.run(divmod, 1, 0)
             return await pool.run(os.getpid), pool.trips
 
         assert asyncio.run(main()) == (os.getpid(), 0)
-    finally:
-        pool.leave()
 
 
 def test_an_article_crosses_to_and_from_the_workers_without_its_text_twice() -> None:
@@ -198,17 +184,13 @@ def test_an_article_crosses_to_and_from_the_workers_without_its_text_twice() -> 
 
 
 def test_a_call_cancelled_while_gathered_is_never_run(tmp_path: Path) -> None:
-    pool = WorkerPool(1)
-    pool.join()
-    try:
+    with joined(WorkerPool(1)) as pool:
         busy = [pool.submit(_slow_square, n) for n in range(2)]  # the first goes out: what follows gathers
         marker = tmp_path / "ran"
         cancelled = pool.submit(marker.touch)
         assert cancelled.cancel()
         assert [f.result() for f in busy] == [0, 1] and pool.submit(divmod, 7, 2).result() == (3, 1)
         assert not marker.exists()
-    finally:
-        pool.leave()
 
 
 def test_articles_reach_the_archive_during_the_crawl_not_only_at_its_end(tmp_path: Path) -> None:
